@@ -1,0 +1,6 @@
+// ESM entry: re-exports the CommonJS build, so ESM and CJS consumers share one module
+// instance (one addon, one SwimError class).
+import cjs from '../dist/index.js';
+
+export const { SwimError } = cjs;
+export default cjs;

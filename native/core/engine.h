@@ -1,0 +1,165 @@
+// The SWIM protocol as a sans-IO state machine (see DESIGN.md, issue 3).
+//
+// It owns no thread, no socket and no clock. A driver (native/io worker, native/sim
+// simulator, fuzzer) feeds it datagrams and timer ticks with the current time, and
+// drains what it produced: datagrams to send, member events, the next deadline.
+// Deterministic given the seed and the sequence of inputs.
+//
+// This header is the contract between the core and its drivers; keep it stable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/codec.h"
+#include "core/types.h"
+
+namespace swim {
+
+// Monotonic time in microseconds, as the driver sees it. Only differences matter.
+using Time = int64_t;
+constexpr Time kNever = INT64_MAX;
+constexpr Time kSecond = 1000000;
+
+enum class GcMode : uint8_t { On = 0, Off = 1 };
+
+// Event mask bits: exactly Tarantool's swim_ev_type values.
+enum EventBits : uint32_t {
+  kEvNew = 1u << 0,
+  kEvNewStatus = 1u << 1,
+  kEvNewUri = 1u << 2,
+  kEvNewGeneration = 1u << 3,
+  kEvNewVersion = 1u << 4,
+  kEvNewIncarnation = kEvNewGeneration | kEvNewVersion,
+  kEvNewPayload = 1u << 5,
+  kEvUpdate = kEvNewStatus | kEvNewUri | kEvNewIncarnation | kEvNewPayload,
+  kEvDrop = 1u << 6,
+};
+
+// A partial configuration: fields with has_* false keep their current value. The first
+// configure() of an engine must set uri and uuid.
+struct ConfigPatch {
+  bool has_uri = false;
+  Addr uri;  // port must be non-zero by the time it reaches the core (the driver binds first)
+  bool has_uuid = false;
+  Uuid uuid;  // changing it leaves the old self behind as a 'left' member
+  bool has_generation = false;
+  uint64_t generation = 0;  // only honoured by the first configure()
+  bool has_heartbeat_rate = false;
+  double heartbeat_rate = 1.0;  // seconds between round steps, > 0
+  bool has_ack_timeout = false;
+  double ack_timeout = 30.0;  // seconds, > 0
+  bool has_gc_mode = false;
+  GcMode gc_mode = GcMode::On;
+  bool has_indirect_ping_count = false;
+  uint32_t indirect_ping_count = 2;  // k proxies for an indirect ping, >= 1
+};
+
+enum class CommandError : uint8_t {
+  Ok = 0,
+  NotConfigured,    // a command before the first successful configure()
+  BadConfig,        // missing uri/uuid on first configure, rate/timeout <= 0, nil uuid...
+  UuidInUse,        // configure(uuid) to a UUID another member already has
+  SelfMember,       // add/remove of self
+  DuplicateMember,  // add of a UUID already present
+  UnknownMember,    // remove of a UUID not present
+  PayloadTooLarge,  // > kMaxPayloadSize
+  BadAddress,       // ip 0 / port 0 where a peer address is required
+  Quitting,         // any command after quit()
+  Count_
+};
+const char* command_error_name(CommandError e);
+
+// A datagram the driver must send. Plain text; the driver applies encryption if any.
+struct Datagram {
+  Addr to;
+  bool broadcast = false;  // to.ip is meaningless: send to the broadcast address(es) on to.port
+  std::vector<uint8_t> bytes;
+};
+
+// A member as of the moment it is read. Payload is copied.
+struct MemberSnapshot {
+  Uuid uuid;
+  Addr addr;
+  Status status = Status::Alive;
+  Incarnation incarnation;
+  bool has_payload = false;
+  std::vector<uint8_t> payload;
+  bool is_self = false;
+};
+
+// Merged changes of one member since its last delivered event. For a drop, `member` is the
+// last state the member had.
+struct MemberEvent {
+  uint32_t mask = 0;
+  MemberSnapshot member;
+};
+
+struct Stats {
+  uint64_t packets_sent = 0, bytes_sent = 0;
+  uint64_t packets_received = 0, bytes_received = 0;
+  uint64_t packets_dropped = 0;  // total of the below
+  uint64_t drops[kDecodeErrorCount] = {};  // by decode reason (index Ok unused)
+  uint64_t drops_wrong_destination = 0;    // routed packet not for us and we are not its proxy
+  uint64_t drops_self_source = 0;          // our own UUID from a different URI... (ignored)
+  uint64_t pings_sent = 0, acks_sent = 0;
+  uint64_t pings_received = 0, acks_received = 0;
+  uint64_t indirect_pings_sent = 0;     // requests we asked proxies to forward
+  uint64_t indirect_pings_forwarded = 0;  // as a proxy
+  uint64_t ack_timeouts = 0;
+};
+
+class Engine {
+ public:
+  // seed: the only source of randomness (shuffles, proxy choice, anti-entropy start).
+  explicit Engine(uint64_t seed);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- commands (from the API) ---
+  CommandError configure(const ConfigPatch& cfg, Time now);
+  CommandError add_member(Addr uri, const Uuid& uuid, Time now);
+  CommandError remove_member(const Uuid& uuid, Time now);
+  CommandError probe_member(Addr uri, Time now);  // a ping; the member is added if it acks
+  CommandError broadcast(uint16_t port, Time now);
+  // present=false clears the payload. Bumps self version.
+  CommandError set_payload(const uint8_t* data, size_t size, bool present, Time now);
+  // Queues a quit packet to every member; afterwards every command returns Quitting and
+  // timers stop. The driver stops once it has sent the outbox.
+  CommandError quit(Time now);
+
+  // --- I/O inputs ---
+  void on_datagram(const uint8_t* data, size_t size, Addr from, Time now);
+  // Runs everything due at or before `now`.
+  void on_timer(Time now);
+  // Earliest time at which on_timer has work, or kNever.
+  Time next_deadline() const;
+
+  // --- outputs (moved out; the engine keeps nothing of them) ---
+  void take_outbox(std::vector<Datagram>* out);
+  void take_events(std::vector<MemberEvent>* out);
+  bool has_events() const;
+
+  // --- reads ---
+  bool configured() const;
+  bool quitting() const;
+  Addr uri() const;
+  Uuid uuid() const;
+  GcMode gc_mode() const;
+  double heartbeat_rate() const;
+  double ack_timeout() const;
+  size_t size() const;  // members including self
+  bool member(const Uuid& uuid, MemberSnapshot* out) const;
+  void self(MemberSnapshot* out) const;
+  void members(std::vector<MemberSnapshot>* out) const;  // self included, any order
+  const Stats& stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace swim

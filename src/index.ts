@@ -1,0 +1,2 @@
+export { SwimError } from './errors';
+export type { SwimErrorCode } from './errors';
