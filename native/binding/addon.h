@@ -14,5 +14,6 @@ struct AddonData {
 
 // Each JS-facing area registers its exports here; one file per area.
 void InitCodec(Napi::Env env, Napi::Object exports);
+void InitSim(Napi::Env env, Napi::Object exports);
 
 }  // namespace swim_binding
