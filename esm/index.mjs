@@ -2,5 +2,5 @@
 // instance (one addon, one SwimError class).
 import cjs from '../dist/index.js';
 
-export const { SwimError } = cjs;
+export const { SwimError, PacketCipher, validateCodecConfig } = cjs;
 export default cjs;
