@@ -26,6 +26,17 @@ export interface TarantoolAvailability {
   reason?: string;
 }
 
+// Tarantool is the peer, not the code under test: under scripts/test-asan.sh the sanitizer
+// runtime is preloaded into every process of the run, and tarantool 2.6 hangs at start-up
+// with it. The child gets the environment without the preload and sanitizer options.
+function childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.LD_PRELOAD;
+  delete env.ASAN_OPTIONS;
+  delete env.UBSAN_OPTIONS;
+  return env;
+}
+
 let cachedAvailability: TarantoolAvailability | undefined;
 
 function findOnPath(name: string): string | undefined {
@@ -51,9 +62,9 @@ export function findTarantool(): TarantoolAvailability {
     return cachedAvailability;
   }
   try {
-    const version = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 }).split('\n')[0] ?? '';
+    const version = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000, env: childEnv() }).split('\n')[0] ?? '';
     // The swim module is what every interop test needs; an old tarantool lacks it.
-    execFileSync(bin, ['-e', "require('swim') os.exit(0)"], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync(bin, ['-e', "require('swim') os.exit(0)"], { stdio: 'ignore', timeout: 10_000, env: childEnv() });
     cachedAvailability = { available: true, bin, version };
   } catch (err) {
     cachedAvailability = { available: false, bin, reason: `${bin} is not usable: ${(err as Error).message}` };
@@ -260,7 +271,7 @@ export async function startTarantool(options: StartOptions = {}): Promise<Tarant
 
   const child: ChildProcessWithoutNullStreams = spawn(avail.bin, [scriptPath], {
     cwd: dir,
-    env: { ...process.env, ...options.env },
+    env: childEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 
