@@ -47,6 +47,33 @@ struct SecretKey {
 // the network must not pile up there (nor leak into Node's crypto on the JS thread).
 inline void clear_openssl_errors() { ERR_clear_error(); }
 
+// IVs and nonces come from OpenSSL's DRBG, fetched 4 KiB at a time: one RAND_bytes call
+// costs about as much as sealing a small packet, and IVs are public anyway (they travel in
+// clear), so buffering the generator's output changes nothing about their quality.
+class RandomPool {
+ public:
+  ~RandomPool() { OPENSSL_cleanse(buf_, sizeof(buf_)); }
+  bool take(uint8_t* out, size_t n) {
+    if (n > sizeof(buf_)) return false;
+    if (sizeof(buf_) - pos_ < n) {
+      if (RAND_bytes(buf_, static_cast<int>(sizeof(buf_))) != 1) {
+        clear_openssl_errors();
+        return false;
+      }
+      pos_ = 0;
+    }
+    std::memcpy(out, buf_ + pos_, n);
+    // Each byte is handed out once, then forgotten.
+    OPENSSL_cleanse(buf_ + pos_, n);
+    pos_ += n;
+    return true;
+  }
+
+ private:
+  uint8_t buf_[4096];
+  size_t pos_ = sizeof(buf_);
+};
+
 // An EVP context keyed once, then re-armed per packet with only a new IV: this skips the
 // AES key schedule and the provider fetch that a full init costs on every datagram.
 class KeyedCtx {
@@ -133,10 +160,7 @@ class TarantoolCipher final : public PacketCipher {
     if (n > INT_MAX - 64) return false;
     out->resize(iv_size_ + n + block_size_);
     uint8_t* iv = out->data();
-    if (iv_size_ > 0 && RAND_bytes(iv, static_cast<int>(iv_size_)) != 1) {
-      clear_openssl_errors();
-      return false;
-    }
+    if (iv_size_ > 0 && !random_.take(iv, iv_size_)) return false;
     if (!enc_.arm(iv_size_ > 0 ? iv : nullptr)) {
       clear_openssl_errors();
       return false;
@@ -187,6 +211,7 @@ class TarantoolCipher final : public PacketCipher {
   size_t block_size_ = 1;
   KeyedCtx enc_;
   KeyedCtx dec_;
+  RandomPool random_;
 };
 
 // ---------------------------------------------------------------- AES-GCM keyring
@@ -253,7 +278,7 @@ class GcmRingCipher final : public PacketCipher {
     uint8_t* nonce = p + kGcmHeaderSize;
     uint8_t* ct = nonce + kGcmNonceSize;
     uint8_t* tag = ct + n;
-    if (RAND_bytes(nonce, static_cast<int>(kGcmNonceSize)) != 1 || !enc_.arm(nonce)) {
+    if (!random_.take(nonce, kGcmNonceSize) || !enc_.arm(nonce)) {
       clear_openssl_errors();
       return false;
     }
@@ -326,6 +351,7 @@ class GcmRingCipher final : public PacketCipher {
 
   std::vector<std::unique_ptr<Slot>> slots_;
   KeyedCtx enc_;  // keyed with slots_[0]
+  RandomPool random_;
 };
 
 const EVP_CIPHER* tarantool_cipher(CipherAlgo algo, CipherMode mode) {
