@@ -1,2 +1,14 @@
 export { SwimError } from './errors';
 export type { SwimErrorCode } from './errors';
+export { encodePacket, decodePacket, decodeErrorReasons, MAX_PACKET_SIZE, MAX_PAYLOAD_SIZE } from './codec';
+export type {
+  Incarnation,
+  MemberStatus,
+  MemberRecord,
+  Packet,
+  IncarnationInput,
+  PacketInput,
+  DecodeErrorReason,
+} from './codec';
+export { PacketCipher, validateCodecConfig } from './crypto';
+export type { CodecConfig, CodecKey, CipherDropReason, TarantoolCipherAlgo, TarantoolCipherMode } from './crypto';
