@@ -314,9 +314,10 @@ export class Simulation {
   }
 
   /**
-   * Node i broadcasts a ping on `port`. In the simulator a broadcast on port p reaches every
-   * running node whose URI port is p (node p, unless URIs were changed); on port 0 it
-   * reaches every running node.
+   * Node i broadcasts a ping on `port`. Simulated hosts differ by port, so a broadcast on
+   * port p reaches every running node whose URI port is p (node p, unless URIs were
+   * changed). Without a port (0) the engine uses its own port, which in the simulator
+   * stands for "the port every host uses": it reaches every running node.
    */
   broadcast(i: number, port = 0): void {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`broadcast: bad port ${String(port)}`);

@@ -79,7 +79,7 @@ describe('sim: determinism', () => {
       ++steps;
     }
     step.run(10 - step.now); // land on the same clock
-    expect(steps).toBeGreaterThan(10);
+    expect(steps).toBeGreaterThanOrEqual(10); // a round step each second at least
     expect(snapshot(step)).toBe(snapshot(run));
   });
 

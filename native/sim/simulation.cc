@@ -401,10 +401,13 @@ void Simulation::send(uint32_t i, Datagram&& d, bool ignore_block) {
   n.stats.bytes_sent += d.bytes.size();
   const Addr from = n.engine->uri();
   if (d.broadcast) {
-    // Expanded now, to the nodes listening on that port at the time of sending.
+    // Expanded now, to the nodes listening on that port at the time of sending. Simulated
+    // hosts differ by port, so the sender's own port stands for "the port every host uses"
+    // (the usual deployment, and what the engine picks by default): it reaches everyone.
+    const bool everyone = d.to.port == 0 || d.to.port == from.port;
     for (uint32_t j = 1; j < nodes_.size(); ++j) {
       if (!nodes_[j].running) continue;
-      if (d.to.port != 0 && nodes_[j].engine->uri().port != d.to.port) continue;
+      if (!everyone && nodes_[j].engine->uri().port != d.to.port) continue;
       uint32_t slot = alloc_packet();
       Packet& p = packets_[slot];
       p.from = from;

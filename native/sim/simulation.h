@@ -14,9 +14,10 @@
 //    delivered at the same virtual instant, after what is already queued for it.
 //  - A blocked node keeps running its timers but its I/O is frozen: what it sends and what
 //    reaches it is held, in order, and released by unblock().
-//  - Broadcast: a datagram with broadcast=true on port p goes to every running node whose
-//    URI port is p, the sender included (loopback, as a real broadcast); on port 0 it goes
-//    to every running node. (As Tarantool's fake network: its nodes also differ by port.)
+//  - Broadcast: simulated hosts differ by port (127.0.0.1:i), so a broadcast on port p goes
+//    to every running node whose URI port is p; on the sender's own port (the engine's
+//    default: "the port every host of the cluster uses") or on port 0 it goes to every
+//    running node. The sender gets its own copy, as with a real broadcast.
 //  - kill(i): silent stop, nothing more is sent or processed. quit(i): engine quit, its
 //    outbox (the quit packets) is flushed even when blocked, then the node stops.
 //    restart(i): a fresh engine, same URI/UUID/configuration, generation + 1. The engine of a
