@@ -1,2 +1,12 @@
 export { SwimError } from './errors';
 export type { SwimErrorCode } from './errors';
+export { encodePacket, decodePacket, decodeErrorReasons, MAX_PACKET_SIZE, MAX_PAYLOAD_SIZE } from './codec';
+export type {
+  Incarnation,
+  MemberStatus,
+  MemberRecord,
+  Packet,
+  IncarnationInput,
+  PacketInput,
+  DecodeErrorReason,
+} from './codec';
