@@ -69,9 +69,9 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 rc=$?
 set -e
 
-stats=$(grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz.log" | tr '\n' ' ')
-cov=$(grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*" "$out/fuzz.log" | tail -n 1)
-artifacts=$(find "$out" -maxdepth 1 -name 'crash-*' -o -maxdepth 1 -name 'leak-*' -o -maxdepth 1 -name 'timeout-*' -o -maxdepth 1 -name 'oom-*')
+stats=$(grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz.log" | tr -s ' \n' ' ' || true)
+cov=$(grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*" "$out/fuzz.log" | tail -n 1 || true)
+artifacts=$(find "$out" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | tr '\n' ' ')
 if [[ $rc -ne 0 || -n $artifacts ]] || grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|round-trip mismatch" "$out/fuzz.log"; then
   tail -n 80 "$out/fuzz.log"
   echo "fuzz: FAILED (exit $rc) ${artifacts:+artifacts: $artifacts}"
