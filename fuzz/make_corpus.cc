@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
     }
   }
   {
-    // A full datagram: 26 records with some payloads, as the benchmark's packet.
+    // A full datagram: as many of 26 records (some with payloads) as fit the budget.
     swim::Packet p = base(swim::FdType::Ping);
     for (int i = 0; i < 26; ++i) p.anti_entropy.push_back(random_member(i, i % 4 == 0, 12));
     p.has_anti_entropy = true;
