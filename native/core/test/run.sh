@@ -13,4 +13,4 @@ else
 fi
 src=(native/core/types.cc native/core/msgpack.cc native/core/codec.cc native/core/member_table.cc native/core/engine.cc)
 g++ "${flags[@]}" "${src[@]}" native/core/test/engine_smoke.cc -o "$out/engine_smoke"
-(ulimit -v 4000000; "$out/engine_smoke" "$@")
+if [[ "${SANITIZE:-0}" == 1 ]]; then "$out/engine_smoke" "$@"; else (ulimit -v 4000000; "$out/engine_smoke" "$@"); fi
