@@ -125,7 +125,17 @@ struct Engine::Impl {
 
   // Scratch, kept for their capacity.
   Packet in, out;
-  std::vector<Addr> probed;  // probes sent while handling one datagram (no duplicates)
+  // Recent second-hand probes, direct-mapped by address: an unknown member is probed at
+  // most once per heartbeat however many packets mention it. Without this every packet
+  // naming it sends one more probe, and each probe's ack names ~20 more members: a
+  // storm that grows faster than the answers that would end it.
+  struct RecentProbe {
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    Time at = 0;
+  };
+  static constexpr size_t kProbeCacheSize = 256;
+  RecentProbe recent_probes[kProbeCacheSize];
   uint8_t buf[kMaxPacketSize];
 
   // ---------------------------------------------------------------- member helpers
@@ -294,9 +304,12 @@ struct Engine::Impl {
   }
 
   void probe(Addr addr) {
-    for (const Addr& a : probed)
-      if (a == addr) return;
-    probed.push_back(addr);
+    uint32_t h = (addr.ip * 0x9e3779b1u) ^ (addr.port * 0x85ebca6bu);
+    RecentProbe& r = recent_probes[(h ^ (h >> 16)) & (kProbeCacheSize - 1)];
+    if (r.ip == addr.ip && r.port == addr.port && now - r.at < heartbeat) return;
+    r.ip = addr.ip;
+    r.port = addr.port;
+    r.at = now;
     send_fd(FdType::Ping, addr, nullptr);
     ++stats.pings_sent;
   }
@@ -634,7 +647,6 @@ struct Engine::Impl {
         drop(&stats.drops_self_source);
       return;
     }
-    probed.clear();
     if (in.has_failure_detection) process_fd(src, in.source, in.failure_detection, via);
     if (in.has_dissemination) process_members(in.dissemination);
     if (in.has_anti_entropy) process_members(in.anti_entropy);
