@@ -8,6 +8,7 @@ import * as path from 'node:path';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const suites = {
   codec: () => import('./codec.mjs'),
+  sim: () => import('./sim.mjs'),
 };
 
 function printTable({ title, note, rows }) {
