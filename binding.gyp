@@ -12,7 +12,9 @@
         "native/core/msgpack.cc",
         "native/core/codec.cc",
         "native/core/member_table.cc",
-        "native/core/engine.cc"
+        "native/core/engine.cc",
+        "native/binding/crypto_binding.cc",
+        "native/io/crypto.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -2,5 +2,14 @@
 // instance (one addon, one SwimError class).
 import cjs from '../dist/index.js';
 
-export const { SwimError, encodePacket, decodePacket, decodeErrorReasons, MAX_PACKET_SIZE, MAX_PAYLOAD_SIZE } = cjs;
+export const {
+  SwimError,
+  encodePacket,
+  decodePacket,
+  decodeErrorReasons,
+  MAX_PACKET_SIZE,
+  MAX_PAYLOAD_SIZE,
+  PacketCipher,
+  validateCodecConfig,
+} = cjs;
 export default cjs;

@@ -10,3 +10,5 @@ export type {
   PacketInput,
   DecodeErrorReason,
 } from './codec';
+export { PacketCipher, validateCodecConfig } from './crypto';
+export type { CodecConfig, CodecKey, CipherDropReason, TarantoolCipherAlgo, TarantoolCipherMode } from './crypto';
