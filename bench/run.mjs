@@ -1,6 +1,7 @@
-// npm run bench [-- NAME...] [--seconds S] [--json]
+// npm run bench [-- NAME...] [--seconds S] [--json]   (S: per case, for modules that take it)
 // Runs every registered benchmark module (or the named ones) and prints its tables.
-// Each module exports `name` and `run({ seconds })` resolving to [{ title, note?, rows }].
+// A module exports `run(options)` resolving either to tables [{ title, note?, rows }] that
+// this runner prints, or to { rows } after printing its own report (options.quiet: don't).
 // Later areas register here (bench/sim, bench/cluster).
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
@@ -8,6 +9,7 @@ import * as path from 'node:path';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const suites = {
   codec: () => import('./codec.mjs'),
+  crypto: () => import('./crypto.mjs'),
   sim: () => import('./sim.mjs'),
 };
 
@@ -45,8 +47,9 @@ const results = {};
 console.log(`swim-native benchmarks — node ${process.version}, ${process.platform}/${process.arch}, ${new Date().toISOString()}`);
 for (const n of names.length ? names : Object.keys(suites)) {
   const mod = await suites[n]();
-  const tables = await mod.run({ seconds, root: path.join(here, '..') });
-  results[n] = tables;
-  if (!json) for (const t of tables) printTable(t);
+  if (!json) console.log(`\n# ${n}`);
+  const out = await mod.run({ seconds, quiet: json, root: path.join(here, '..') });
+  results[n] = out;
+  if (!json && Array.isArray(out)) for (const t of out) printTable(t);
 }
 if (json) console.log(JSON.stringify(results, null, 2));

@@ -550,6 +550,128 @@ static void test_decode_drops() {
   CHECK(e.stats().packets_dropped == 2 && e.stats().packets_received == 2, "bad datagrams counted");
 }
 
+// Random but well-formed traffic about a small pool of UUIDs and addresses (self's among
+// them), interleaved with timers and commands. The engine's internal invariants are checked
+// after every call (SWIM_ENGINE_CHECKS); here: every datagram it emits decodes and fits,
+// and an event batch never reports one live member twice.
+static void test_chaos() {
+  Rng r(g_seed * 7777 + 1);
+  Engine e(g_seed);
+  ConfigPatch p;
+  p.has_uri = true;
+  p.uri = node_addr(0);
+  p.has_uuid = true;
+  p.uuid = node_uuid(0);
+  p.has_ack_timeout = true;
+  p.ack_timeout = 0.5;
+  e.configure(p, 0);
+  Time now = 0;
+  Packet pk, dec;
+  uint8_t buf[kMaxPacketSize];
+  uint8_t payload[64];
+  for (auto& b : payload) b = static_cast<uint8_t>(r.next());
+  std::vector<Datagram> out;
+  std::vector<MemberEvent> ev;
+  bool ok_out = true, ok_events = true;
+  auto rand_record = [&](MemberRecord* m) {
+    m->status = static_cast<Status>(r.below(4));
+    m->addr = node_addr(r.below(6));
+    m->uuid = node_uuid(r.below(12));
+    m->incarnation = Incarnation{r.below(3), r.below(4)};
+    m->has_payload = r.below(2) == 0;
+    m->payload.data = payload;
+    m->payload.size = r.below(3) == 0 ? 0 : r.below(sizeof(payload));
+  };
+  for (int it = 0; it < 20000; ++it) {
+    uint32_t action = r.below(100);
+    if (action < 55) {
+      pk.clear();
+      pk.meta.src = node_addr(r.below(6));
+      if (r.below(5) == 0) {
+        pk.meta.has_route = true;
+        pk.meta.route.src = r.below(2) ? pk.meta.src : node_addr(r.below(6));
+        pk.meta.route.dst = node_addr(r.below(3));
+      }
+      pk.source = node_uuid(r.below(12));
+      if (r.below(4) != 0) {
+        pk.has_failure_detection = true;
+        pk.failure_detection.type = r.below(2) ? FdType::Ping : FdType::Ack;
+        pk.failure_detection.incarnation = Incarnation{r.below(3), r.below(4)};
+      }
+      for (uint32_t k = r.below(4); k > 0; --k) {
+        pk.has_dissemination = true;
+        pk.dissemination.emplace_back();
+        rand_record(&pk.dissemination.back());
+      }
+      for (uint32_t k = r.below(6); k > 0; --k) {
+        pk.has_anti_entropy = true;
+        pk.anti_entropy.emplace_back();
+        rand_record(&pk.anti_entropy.back());
+      }
+      if (r.below(8) == 0) {
+        pk.has_quit = true;
+        pk.quit = Incarnation{r.below(3), r.below(4)};
+      }
+      EncodeResult er = encode_packet(pk, buf, sizeof(buf));
+      if (er.ok) e.on_datagram(buf, er.size, pk.meta.src, now);
+    } else if (action < 60) {
+      size_t n = r.below(40);
+      for (size_t i = 0; i < n; ++i) buf[i] = static_cast<uint8_t>(r.next());
+      e.on_datagram(buf, n, node_addr(1), now);
+    } else if (action < 80) {
+      now += r.below(400000);
+      e.on_timer(now);
+    } else if (action < 84) {
+      e.add_member(node_addr(r.below(6)), node_uuid(r.below(12)), now);
+    } else if (action < 88) {
+      e.remove_member(node_uuid(r.below(12)), now);
+    } else if (action < 91) {
+      e.set_payload(payload, r.below(sizeof(payload)), r.below(4) != 0, now);
+    } else if (action < 92) {
+      ConfigPatch u;
+      u.has_uuid = true;
+      u.uuid = node_uuid(r.below(12));
+      u.has_gc_mode = true;
+      u.gc_mode = r.below(2) ? GcMode::On : GcMode::Off;
+      e.configure(u, now);
+    } else if (action < 94) {
+      e.probe_member(node_addr(r.below(6)), now);
+    } else if (action < 95) {
+      e.broadcast(static_cast<uint16_t>(r.below(3)), now);
+    } else {
+      ev.clear();
+      e.take_events(&ev);
+      // Per UUID a batch holds at most a drop, then at most a 'new' (re-added) member;
+      // an update of a member that stays has it alone.
+      for (size_t i = 0; i < ev.size(); ++i) {
+        uint32_t drops_seen = 0, others = 0;
+        bool drop_after_other = false;
+        for (size_t j = 0; j < ev.size(); ++j) {
+          if (ev[j].member.uuid != ev[i].member.uuid) continue;
+          if (ev[j].mask & kEvDrop) {
+            ++drops_seen;
+            if (others > 0) drop_after_other = true;
+            if (ev[j].mask & kEvNew) ok_events = false;
+          } else {
+            ++others;
+            if (drops_seen > 0 && !(ev[j].mask & kEvNew)) ok_events = false;
+          }
+        }
+        if (drops_seen > 1 || others > 1 || drop_after_other) ok_events = false;
+      }
+    }
+    out.clear();
+    e.take_outbox(&out);
+    for (const Datagram& d : out)
+      if (d.bytes.size() > kMaxPacketSize || !decode_packet(d.bytes.data(), d.bytes.size(), &dec).ok())
+        ok_out = false;
+  }
+  CHECK(ok_out, "every emitted datagram decodes and fits 1440 bytes");
+  CHECK(ok_events, "event batches are ordered per UUID: drop, then re-added");
+  CHECK(e.configured() && !e.quitting(), "still running");
+  CHECK(e.quit(now) == CommandError::Ok && e.quitting(), "quits cleanly at the end");
+}
+
 static uint64_t fingerprint(uint64_t seed) {
   g_seed = seed;
   const uint32_t n = 30;
@@ -618,6 +740,7 @@ int main(int argc, char** argv) {
       {"member_by_uuid", test_member_by_uuid},
       {"indirect_ping", test_indirect_ping},
       {"decode_drops", test_decode_drops},
+      {"chaos", test_chaos},
       {"determinism", test_determinism},
   };
   for (uint64_t seed = first; seed < first + seeds; ++seed) {

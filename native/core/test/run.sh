@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 out=build/core-test
 mkdir -p "$out"
-flags=(-std=c++17 -fno-exceptions -Wall -Wextra -Wno-unused-parameter -Inative)
+flags=(-std=c++17 -fno-exceptions -Wall -Wextra -Wno-unused-parameter -Inative -DSWIM_ENGINE_CHECKS)
 if [[ "${SANITIZE:-0}" == 1 ]]; then
   flags+=(-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 else
