@@ -5,6 +5,9 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
+
+#include "core/codec.h"
 
 namespace swim {
 namespace io {
@@ -18,6 +21,11 @@ struct AddonData {
   // Constructors and per-env registries are added here by the classes that need them.
   Napi::FunctionReference swim_ctor;
   Napi::FunctionReference simulation_ctor;
+  // codec_binding.cc's fast paths: reused between calls so a decode or encode allocates
+  // nothing here after the first (never touched while JS code can run, so no reentrancy).
+  swim::Packet codec_packet;
+  std::vector<uint8_t> codec_bytes;
+  std::string codec_text;
 };
 
 // Each JS-facing area registers its exports here; one file per area.
