@@ -397,10 +397,28 @@ uint64_t GetU64(const uint32_t* words, uint32_t at) {
   return v;
 }
 
+// Writes v in decimal at out, returns the end. Same text as addr_format's "%u", without
+// snprintf's cost (a third of a whole decode when every URI went through it).
+char* PutDecimal(char* out, uint32_t v) {
+  char tmp[10];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) *out++ = tmp[--n];
+  return out;
+}
+
 void AppendAddr(std::string* text, const swim::Addr& a, uint32_t* len) {
   char buf[22];
-  swim::addr_format(a, buf);
-  size_t n = std::strlen(buf);
+  char* o = buf;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    o = PutDecimal(o, (a.ip >> shift) & 0xff);
+    *o++ = shift != 0 ? '.' : ':';
+  }
+  o = PutDecimal(o, a.port);
+  size_t n = static_cast<size_t>(o - buf);
   text->append(buf, n);
   *len = static_cast<uint32_t>(n);
 }
