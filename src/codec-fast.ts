@@ -8,10 +8,12 @@
 //    that text and builds object literals. It never parses the wire format.
 //  - encode: this module walks the packet in the same order, with the same checks, as the
 //    checked native path (encodePacket in codec_binding.cc), flattening it into a scratch
-//    Uint32Array plus a payload byte area; encodeScratch writes the wire bytes. Any input it
-//    does not accept returns FALLBACK and the caller runs the checked native path, which
-//    then throws the precise error (or, should this walk ever be stricter than the native
-//    one, simply encodes): every encode error message comes from the native side.
+//    Uint32Array plus a payload byte area; URIs and UUIDs are concatenated into one string
+//    (with a table of their lengths and destinations) that encodeScratch parses with the
+//    core's own parsers before writing the wire bytes. Any input the walk or the parsers do
+//    not accept returns FALLBACK and the caller runs the checked native path, which then
+//    throws the precise error (or, should this path ever be stricter than that one, simply
+//    encodes): every encode error message comes from the native side.
 //
 // The layouts are mirrored from codec_binding.cc and verified against its `codecLayout`
 // export when this module loads.
@@ -244,6 +246,10 @@ let eWords = new Uint32Array(E_HEADER + 64 * E_MEMBER);
 let eBytes = new Uint8Array(eWords.buffer);
 let eBig = new BigUint64Array(eWords.buffer);
 let ePayload = new Uint8Array(2048);
+/** URI and UUID strings of the walk: entry i is [dest word << 1 | kind, length]. */
+let eStrings = new Uint32Array(2 * (4 + 2 * 64));
+let eStringCount = 0;
+let eText = '';
 let ePayloadUsed = 0;
 let eBudget = 0;
 /** Nonzero while an encode walk runs: a getter calling encodePacket takes the checked path. */
@@ -272,9 +278,22 @@ export function encodeFast(packet: unknown, maxSize: unknown): Buffer | undefine
   try {
     eBudget = budget;
     ePayloadUsed = 0;
-    if (!flatten(packet)) return FALLBACK;
-    return native.encodeScratch(eWords, ePayload, budget) as Buffer;
+    eStringCount = 0;
+    eText = '';
+    let ok: boolean;
+    try {
+      ok = flatten(packet);
+    } catch (err) {
+      // A getter threw. Had a string before it been invalid, the checked path would have
+      // stopped there: let it report that instead.
+      if (!native.checkStrings(eWords, eStrings, eStringCount, eText)) return FALLBACK;
+      throw err;
+    }
+    if (!ok) return FALLBACK;
+    // null: a string failed to parse.
+    return (native.encodeScratch(eWords, ePayload, budget, eStrings, eStringCount, eText) as Buffer | null) ?? FALLBACK;
   } finally {
+    eText = '';
     encoding--;
   }
 }
@@ -291,13 +310,15 @@ function flatten(packet: unknown): boolean {
   const version = meta.version;
   if (typeof version !== 'number' || !(version >= 1 && version <= 0xffffffff) || !isInteger(version)) return false;
   eWords[E_VERSION] = version;
-  if (!putAddr(meta.uri, E_IP)) return false;
+  if (!putString(meta.uri, E_IP, ADDR)) return false;
   const route = meta.route;
   if (route !== undefined) {
-    if (!isObject(route) || !putAddr(route.src, E_ROUTE_SRC_IP) || !putAddr(route.dst, E_ROUTE_DST_IP)) return false;
+    if (!isObject(route) || !putString(route.src, E_ROUTE_SRC_IP, ADDR) || !putString(route.dst, E_ROUTE_DST_IP, ADDR)) {
+      return false;
+    }
     flags |= F_ROUTE;
   }
-  if (!putUuid(packet.source, E_SOURCE * 4)) return false;
+  if (!putString(packet.source, E_SOURCE, UUID)) return false;
   const fd = packet.failureDetection;
   if (fd !== undefined) {
     if (!isObject(fd)) return false;
@@ -335,6 +356,12 @@ function putMembers(list: unknown, at: number): number {
   const n = list.length;
   if (n > Math.floor(eBudget / MIN_ENCODED_MEMBER)) return -1;
   if (at + n * E_MEMBER > eWords.length) growWords(at + n * E_MEMBER);
+  const strings = 2 * (eStringCount + 2 * n);
+  if (strings > eStrings.length) {
+    const next = new Uint32Array(Math.max(strings, eStrings.length * 2));
+    next.set(eStrings);
+    eStrings = next;
+  }
   for (let i = 0; i < n; i++, at += E_MEMBER) {
     if (!putMember(list[i], at)) return -1;
   }
@@ -353,8 +380,8 @@ function putMember(m: unknown, at: number): boolean {
   }
   const w = eWords;
   w[at + EM_STATUS] = status;
-  if (!putAddr(m.uri, at + EM_IP)) return false;
-  if (!putUuid(m.uuid, (at + EM_UUID) * 4)) return false;
+  if (!putString(m.uri, at + EM_IP, ADDR)) return false;
+  if (!putString(m.uuid, at + EM_UUID, UUID)) return false;
   if (!putIncarnation(m.incarnation, at + EM_GENERATION)) return false;
   const payload = m.payload;
   if (payload === undefined) {
@@ -397,78 +424,22 @@ function putU64(v: unknown, index: number): boolean {
   return false;
 }
 
-// Hex digit values by char code (ASCII only; -1 for anything else).
-const HEX = new Int8Array(128).fill(-1);
-for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
+const ADDR = 0; // 'a.b.c.d:port' -> ip, port words
+const UUID = 1; // canonical text -> 16 bytes over 4 words
+/** Longest text addr_parse can accept: '255.255.255.255:65535' (no leading zeros). */
+const MAX_ADDR_TEXT = 21;
 
 /**
- * Parses canonical UUID text into eBytes[at..at+16), as uuid_parse (core/types.cc) does;
- * also refuses the nil UUID. Every char it accepts is ASCII, so its UTF-16 length is the
- * UTF-8 length uuid_parse sees.
+ * Queues a URI or UUID for the native parsers, which write it to eWords[dest...]. Only a
+ * non-string or an impossible length is refused here; the parsers judge the text.
  */
-function putUuid(text: unknown, at: number): boolean {
-  if (typeof text !== 'string' || text.length !== 36) return false;
-  const b = eBytes;
-  let any = 0;
-  for (let i = 0, o = at; i < 36; ) {
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (text.charCodeAt(i) !== 45 /* - */) return false;
-      i++;
-      continue;
-    }
-    const c1 = text.charCodeAt(i);
-    const c2 = text.charCodeAt(i + 1);
-    if (c1 >= 128 || c2 >= 128) return false;
-    const hi = HEX[c1];
-    const lo = HEX[c2];
-    if (hi < 0 || lo < 0) return false;
-    const v = (hi << 4) | lo;
-    b[o++] = v;
-    any |= v;
-    i += 2;
-  }
-  return any !== 0;
-}
-
-/**
- * Parses 'a.b.c.d:port' into eWords[at] (ip) and eWords[at + 1] (port), as addr_parse
- * (core/types.cc) does: 1..3 digit octets up to 255 and a 1..5 digit port up to 65535,
- * no leading zeros, nothing after the port; also refuses ip 0 and port 0.
- */
-function putAddr(text: unknown, at: number): boolean {
+function putString(text: unknown, dest: number, kind: number): boolean {
   if (typeof text !== 'string') return false;
   const len = text.length;
-  let i = 0;
-  let ip = 0;
-  for (let part = 0; part < 5; part++) {
-    const max = part < 4 ? 3 : 5;
-    const start = i;
-    let v = 0;
-    let c = 0;
-    while (i < len && i - start < max) {
-      c = text.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      v = v * 10 + (c - 48);
-      i++;
-    }
-    const digits = i - start;
-    if (digits === 0 || (digits > 1 && text.charCodeAt(start) === 48)) return false;
-    if (i < len) {
-      c = text.charCodeAt(i);
-      if (c >= 48 && c <= 57) return false; // too many digits
-    }
-    if (part === 4) {
-      if (v > 65535 || i !== len || v === 0) return false;
-      if (ip === 0) return false;
-      eWords[at] = ip;
-      eWords[at + 1] = v;
-      return true;
-    }
-    if (v > 255) return false;
-    ip = ip * 256 + v;
-    if (i >= len || text.charCodeAt(i) !== (part < 3 ? 46 /* . */ : 58) /* : */) return false;
-    i++;
-  }
-  return false;
+  if (kind === UUID ? len !== 36 : len > MAX_ADDR_TEXT) return false;
+  const k = eStringCount++ << 1;
+  eStrings[k] = (dest << 1) | kind;
+  eStrings[k + 1] = len;
+  eText += text;
+  return true;
 }

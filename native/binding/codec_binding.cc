@@ -410,31 +410,34 @@ char* PutDecimal(char* out, uint32_t v) {
   return out;
 }
 
-void AppendAddr(std::string* text, const swim::Addr& a, uint32_t* len) {
-  char buf[22];
-  char* o = buf;
+// Writes 'a.b.c.d:port' at out (at most 21 characters, as addr_format); returns the end.
+char* PutAddr(char* out, const swim::Addr& a, uint32_t* len) {
+  char* o = out;
   for (int shift = 24; shift >= 0; shift -= 8) {
     o = PutDecimal(o, (a.ip >> shift) & 0xff);
     *o++ = shift != 0 ? '.' : ':';
   }
   o = PutDecimal(o, a.port);
-  size_t n = static_cast<size_t>(o - buf);
-  text->append(buf, n);
-  *len = static_cast<uint32_t>(n);
+  *len = static_cast<uint32_t>(o - out);
+  return o;
 }
 
-void AppendUuid(std::string* text, const swim::Uuid& u) {
-  char buf[37];
-  swim::uuid_format(u, buf);
-  text->append(buf, 36);
+// Writes the 36 characters of a UUID at out; out must have room for 37 (uuid_format adds
+// a NUL, overwritten by whatever comes next).
+char* PutUuid(char* out, const swim::Uuid& u) {
+  swim::uuid_format(u, out);
+  return out + 36;
 }
 
-void PutMembers(const std::vector<swim::MemberRecord>& list, const uint8_t* base, uint32_t* words,
-                std::string* text) {
+// Longest texts of an address ("255.255.255.255:65535") and of a UUID.
+constexpr size_t kMaxAddrChars = 21;
+constexpr size_t kUuidChars = 36;
+
+char* PutMembers(const std::vector<swim::MemberRecord>& list, const uint8_t* base, uint32_t* words, char* text) {
   for (const swim::MemberRecord& m : list) {
     words[kDMStatus] = static_cast<uint32_t>(m.status);
-    AppendUuid(text, m.uuid);
-    AppendAddr(text, m.addr, &words[kDMUriLen]);
+    text = PutUuid(text, m.uuid);
+    text = PutAddr(text, m.addr, &words[kDMUriLen]);
     if (m.has_payload) {
       // The decoder's payload views point into the datagram it was given.
       words[kDMPayloadOffset] = m.payload.size == 0 ? 0 : static_cast<uint32_t>(m.payload.data - base);
@@ -447,6 +450,7 @@ void PutMembers(const std::vector<swim::MemberRecord>& list, const uint8_t* base
     PutU64(words, kDMVersion, m.incarnation.version);
     words += kDMember;
   }
+  return text;
 }
 
 // decodeScratch(buf, words) -> string (success: the text; numbers are in `words`), or a
@@ -480,17 +484,21 @@ Napi::Value DecodeScratch(const Napi::CallbackInfo& info) {
   size_t needed = kDHeader + members * kDMember;
   if (needed > capacity) return Napi::Number::New(env, static_cast<double>(needed));
 
+  // Room for every string at its longest, plus uuid_format's NUL.
   std::string& text = addon->codec_text;
-  text.clear();
+  size_t room = (3 + members) * kMaxAddrChars + (1 + members) * kUuidChars + 1;
+  if (text.size() < room) text.resize(room);
+  char* const start = &text[0];
+  char* o = start;
   uint32_t flags = 0;
   words[kDVersion] = p.meta.version;
-  AppendAddr(&text, p.meta.src, &words[kDUriLen]);
+  o = PutAddr(o, p.meta.src, &words[kDUriLen]);
   if (p.meta.has_route) {
     flags |= kFRoute;
-    AppendAddr(&text, p.meta.route.src, &words[kDRouteSrcLen]);
-    AppendAddr(&text, p.meta.route.dst, &words[kDRouteDstLen]);
+    o = PutAddr(o, p.meta.route.src, &words[kDRouteSrcLen]);
+    o = PutAddr(o, p.meta.route.dst, &words[kDRouteDstLen]);
   }
-  AppendUuid(&text, p.source);
+  o = PutUuid(o, p.source);
   if (p.has_failure_detection) {
     flags |= kFFailureDetection;
     if (p.failure_detection.type == swim::FdType::Ack) flags |= kFAck;
@@ -501,8 +509,8 @@ Napi::Value DecodeScratch(const Napi::CallbackInfo& info) {
   if (p.has_anti_entropy) flags |= kFAntiEntropy;
   words[kDDissCount] = static_cast<uint32_t>(p.dissemination.size());
   words[kDAeCount] = static_cast<uint32_t>(p.anti_entropy.size());
-  PutMembers(p.dissemination, bytes, words + kDHeader, &text);
-  PutMembers(p.anti_entropy, bytes, words + kDHeader + p.dissemination.size() * kDMember, &text);
+  o = PutMembers(p.dissemination, bytes, words + kDHeader, o);
+  o = PutMembers(p.anti_entropy, bytes, words + kDHeader + p.dissemination.size() * kDMember, o);
   if (p.has_quit) {
     flags |= kFQuit;
     PutU64(words, kDQuitGeneration, p.quit.generation);
@@ -510,7 +518,7 @@ Napi::Value DecodeScratch(const Napi::CallbackInfo& info) {
   }
   words[kDFlags] = flags;
   napi_value out;
-  if (napi_create_string_latin1(env, text.data(), text.size(), &out) != napi_ok) return env.Undefined();
+  if (napi_create_string_latin1(env, start, static_cast<size_t>(o - start), &out) != napi_ok) return env.Undefined();
   return Napi::Value(env, out);
 }
 
@@ -544,26 +552,104 @@ bool TakeMembers(const uint32_t* words, uint32_t count, const uint8_t* payloads,
   return true;
 }
 
-// encodeScratch(words, payloads, budget) -> Buffer; throws ERR_SWIM_ENCODE when the packet
-// does not fit in `budget` bytes.
+enum StringKind : uint32_t { kAddrText = 0, kUuidText = 1 };
+
+enum class Strings { Parsed, Rejected, BadArgs };
+
+// Parses the URIs and UUIDs the TS walk concatenated into `text`: entry i of `table` is
+// (destination word << 1 | kind, length). An address goes to words[dest] (ip) and
+// words[dest + 1] (port), a UUID's 16 canonical bytes to words[dest..dest + 4). Rejected
+// means the checked path would refuse one of them (bad text, nil UUID, zero ip or port).
+Strings ParseStrings(napi_env env, napi_value table_value, napi_value count_value, napi_value text_value,
+                     uint32_t* words, size_t capacity, std::string* scratch) {
+  void* tdata = nullptr;
+  size_t tsize = 0;
+  uint32_t count = 0;
+  size_t len = 0;
+  if (!GetTypedArray(env, table_value, napi_uint32_array, &tdata, &tsize) ||
+      napi_get_value_uint32(env, count_value, &count) != napi_ok || count > tsize / 2 ||
+      napi_get_value_string_utf16(env, text_value, nullptr, 0, &len) != napi_ok)  // O(1): the length
+    return Strings::BadArgs;
+  // The table holds UTF-16 lengths and the parsers accept ASCII only, where UTF-16 units and
+  // UTF-8 bytes coincide. Any other character takes two or more UTF-8 bytes, so either the
+  // text does not fit `len` bytes (copied < len), or its first `len` bytes hold a byte >= 0x80
+  // that makes the parse of whichever string it falls in fail: a text with anything but
+  // ASCII is always Rejected, as the checked path would reject it.
+  scratch->resize(len + 1);  // the copy always ends with a NUL
+  size_t copied = 0;
+  if (napi_get_value_string_utf8(env, text_value, &(*scratch)[0], len + 1, &copied) != napi_ok) return Strings::BadArgs;
+  if (copied != len) return Strings::Rejected;
+  const uint32_t* table = static_cast<const uint32_t*>(tdata);
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; ++i) total += table[2 * i + 1];
+  if (total != len) return Strings::BadArgs;
+  const char* text = scratch->data();
+  size_t pos = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t dest = table[2 * i] >> 1;
+    uint32_t kind = table[2 * i] & 1;
+    uint32_t n = table[2 * i + 1];
+    if (dest > capacity || (kind == kUuidText ? 4 : 2) > capacity - dest) return Strings::BadArgs;
+    const char* t = text + pos;
+    pos += n;
+    if (kind == kUuidText) {
+      swim::Uuid u;
+      if (!swim::uuid_parse(t, n, &u) || u.is_nil()) return Strings::Rejected;
+      std::memcpy(words + dest, u.bytes, swim::kUuidSize);
+    } else {
+      swim::Addr a;
+      if (!swim::addr_parse(t, n, &a) || a.ip == 0 || a.port == 0) return Strings::Rejected;
+      words[dest] = a.ip;
+      words[dest + 1] = a.port;
+    }
+  }
+  return Strings::Parsed;
+}
+
+// checkStrings(words, table, count, text) -> whether every queued string parses (see
+// ParseStrings); for when the walk was cut short by a throwing getter.
+Napi::Value CheckStrings(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t* words = nullptr;
+  size_t capacity = 0;
+  Strings r = Strings::BadArgs;
+  if (info.Length() >= 4 && GetWords(env, info[0], &words, &capacity)) {
+    r = ParseStrings(env, info[1], info[2], info[3], words, capacity, &env.GetInstanceData<AddonData>()->codec_text);
+  }
+  if (r == Strings::BadArgs) {
+    ThrowInvalid(env, "checkStrings: bad arguments");
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, r == Strings::Parsed);
+}
+
+// encodeScratch(words, payloads, budget, table, count, text) -> Buffer, or null when a
+// queued string does not parse (the TS layer then takes the checked path); throws
+// ERR_SWIM_ENCODE when the packet does not fit in `budget` bytes.
 Napi::Value EncodeScratch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t* words = nullptr;
   size_t capacity = 0;
   void* pdata = nullptr;
   size_t psize = 0;
-  if (info.Length() < 3 || !GetWords(env, info[0], &words, &capacity) ||
+  if (info.Length() < 6 || !GetWords(env, info[0], &words, &capacity) ||
       !GetTypedArray(env, info[1], napi_uint8_array, &pdata, &psize) || !info[2].IsNumber()) {
     ThrowInvalid(env, "encodeScratch: bad arguments");
     return env.Undefined();
   }
+  AddonData* addon = env.GetInstanceData<AddonData>();
+  Strings parsed = ParseStrings(env, info[3], info[4], info[5], words, capacity, &addon->codec_text);
+  if (parsed == Strings::BadArgs) {
+    ThrowInvalid(env, "encodeScratch: bad arguments");
+    return env.Undefined();
+  }
+  if (parsed == Strings::Rejected) return env.Null();
   double d = info[2].As<Napi::Number>().DoubleValue();
   if (!(d >= 1 && d <= static_cast<double>(kMaxBudget))) {
     ThrowInvalid(env, "encodeScratch: bad budget");
     return env.Undefined();
   }
   size_t budget = static_cast<size_t>(d);
-  AddonData* addon = env.GetInstanceData<AddonData>();
   swim::Packet& p = addon->codec_packet;
   p.clear();
   bool ok = capacity >= kEHeader;
@@ -622,6 +708,7 @@ void InitCodec(Napi::Env env, Napi::Object exports) {
   exports.Set("encodePacket", Napi::Function::New(env, EncodePacket, "encodePacket"));
   exports.Set("decodeScratch", Napi::Function::New(env, DecodeScratch, "decodeScratch"));
   exports.Set("encodeScratch", Napi::Function::New(env, EncodeScratch, "encodeScratch"));
+  exports.Set("checkStrings", Napi::Function::New(env, CheckStrings, "checkStrings"));
   Napi::Object layout = Napi::Object::New(env);
   const std::pair<const char*, uint32_t> fields[] = {
       {"dFlags", kDFlags}, {"dVersion", kDVersion}, {"dDissCount", kDDissCount}, {"dAeCount", kDAeCount},
