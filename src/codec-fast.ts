@@ -126,7 +126,7 @@ const isArray = Array.isArray;
 const isProxy = types.isProxy;
 const isInteger = Number.isInteger;
 const allocUnsafeSlow = Buffer.allocUnsafeSlow;
-const U64_MAX = 0xffffffffffffffffn;
+const asUintN = BigInt.asUintN;
 
 // ---------------------------------------------------------------------------------------
 // Decode
@@ -413,7 +413,7 @@ function putIncarnation(inc: unknown, at: number): boolean {
 
 function putU64(v: unknown, index: number): boolean {
   if (typeof v === 'bigint') {
-    if (v < 0n || v > U64_MAX) return false;
+    if (asUintN(64, v) !== v) return false; // outside 0..2^64-1 (cheaper than two compares)
     eBig[index] = v;
     return true;
   }
