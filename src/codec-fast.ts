@@ -38,11 +38,12 @@ const D_QUIT_VERSION = 14;
 const D_HEADER = 16;
 const DM_STATUS = 0;
 const DM_URI_LEN = 1;
-const DM_PAYLOAD_OFFSET = 2;
-const DM_PAYLOAD_LEN = 3;
+const DM_PAYLOAD_LEN = 2;
 const DM_GENERATION = 4;
 const DM_VERSION = 6;
-const D_MEMBER = 8;
+const DM_PAYLOAD_OFFSET = 8;
+const DM_PAYLOAD_OFFSET_HIGH = 9;
+const D_MEMBER = 10;
 
 const E_FLAGS = 0;
 const E_VERSION = 1;
@@ -88,7 +89,8 @@ const MAX_PAYLOAD: number = native.maxPayloadSize;
     dFlags: D_FLAGS, dVersion: D_VERSION, dDissCount: D_DISS_COUNT, dAeCount: D_AE_COUNT, dUriLen: D_URI_LEN,
     dRouteSrcLen: D_ROUTE_SRC_LEN, dRouteDstLen: D_ROUTE_DST_LEN, dFdGeneration: D_FD_GENERATION,
     dFdVersion: D_FD_VERSION, dQuitGeneration: D_QUIT_GENERATION, dQuitVersion: D_QUIT_VERSION, dHeader: D_HEADER,
-    dmStatus: DM_STATUS, dmUriLen: DM_URI_LEN, dmPayloadOffset: DM_PAYLOAD_OFFSET, dmPayloadLen: DM_PAYLOAD_LEN,
+    dmStatus: DM_STATUS, dmUriLen: DM_URI_LEN, dmPayloadOffset: DM_PAYLOAD_OFFSET,
+    dmPayloadOffsetHigh: DM_PAYLOAD_OFFSET_HIGH, dmPayloadLen: DM_PAYLOAD_LEN,
     dmGeneration: DM_GENERATION, dmVersion: DM_VERSION, dMember: D_MEMBER,
     eFlags: E_FLAGS, eVersion: E_VERSION, eIp: E_IP, ePort: E_PORT, eRouteSrcIp: E_ROUTE_SRC_IP,
     eRouteSrcPort: E_ROUTE_SRC_PORT, eRouteDstIp: E_ROUTE_DST_IP, eRouteDstPort: E_ROUTE_DST_PORT,
@@ -101,7 +103,7 @@ const MAX_PAYLOAD: number = native.maxPayloadSize;
     fAntiEntropy: F_ANTI_ENTROPY, fQuit: F_QUIT,
     noPayload: NO_PAYLOAD, minEncodedMember: MIN_ENCODED_MEMBER, maxBudget: MAX_BUDGET,
   };
-  const theirs = native.codecLayout as Record<string, number>;
+  const theirs = (native.codecLayout ?? {}) as Record<string, number>;
   for (const key of new Set([...Object.keys(mine), ...Object.keys(theirs)])) {
     if (mine[key] !== theirs[key]) {
       throw new Error(`swim-native: codec scratch layout mismatch at '${key}' (stale build of the addon?)`);
@@ -226,7 +228,8 @@ function members(buf: Uint8Array, w: Uint32Array, big: BigUint64Array, text: str
       // A copy with a buffer of its own, as Buffer::Copy gave: never a view of the datagram.
       const payload = allocUnsafeSlow(len);
       if (len !== 0) {
-        const from = typedArrayByteOffset(buf) + w[at + DM_PAYLOAD_OFFSET];
+        const offset = w[at + DM_PAYLOAD_OFFSET_HIGH] * 0x100000000 + w[at + DM_PAYLOAD_OFFSET];
+        const from = typedArrayByteOffset(buf) + offset;
         typedArraySet(payload, new Uint8Array(typedArrayBuffer(buf), from, len));
       }
       list.push({ status, uri, uuid, incarnation, payload });

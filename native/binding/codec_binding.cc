@@ -321,11 +321,12 @@ enum DecodeWord : uint32_t {
   // per member, from kDHeader + i * kDMember
   kDMStatus = 0,
   kDMUriLen = 1,
-  kDMPayloadOffset = 2,  // into the decoded view
-  kDMPayloadLen = 3,     // kNoPayload when absent
+  kDMPayloadLen = 2,  // kNoPayload when absent
   kDMGeneration = 4,
   kDMVersion = 6,
-  kDMember = 8,
+  kDMPayloadOffset = 8,      // into the decoded view: low 32 bits,
+  kDMPayloadOffsetHigh = 9,  // high bits (views may outgrow 4 GiB on newer Node)
+  kDMember = 10,
 };
 
 // Encode input.
@@ -381,11 +382,11 @@ bool GetTypedArray(napi_env env, napi_value v, napi_typedarray_type want, void**
   return true;
 }
 
-// A uint32 scratch array whose u64 slots are 8-byte aligned.
+// A non-empty uint32 scratch array (u64 slots go through memcpy: no alignment assumed).
 bool GetWords(napi_env env, napi_value v, uint32_t** words, size_t* count) {
   void* data = nullptr;
   if (!GetTypedArray(env, v, napi_uint32_array, &data, count)) return false;
-  if (*count == 0 || reinterpret_cast<uintptr_t>(data) % 8 != 0) return false;
+  if (*count == 0) return false;
   *words = static_cast<uint32_t*>(data);
   return true;
 }
@@ -440,10 +441,11 @@ char* PutMembers(const std::vector<swim::MemberRecord>& list, const uint8_t* bas
     text = PutAddr(text, m.addr, &words[kDMUriLen]);
     if (m.has_payload) {
       // The decoder's payload views point into the datagram it was given.
-      words[kDMPayloadOffset] = m.payload.size == 0 ? 0 : static_cast<uint32_t>(m.payload.data - base);
+      uint64_t offset = m.payload.size == 0 ? 0 : static_cast<uint64_t>(m.payload.data - base);
+      words[kDMPayloadOffset] = static_cast<uint32_t>(offset);
+      words[kDMPayloadOffsetHigh] = static_cast<uint32_t>(offset >> 32);
       words[kDMPayloadLen] = m.payload.size;
     } else {
-      words[kDMPayloadOffset] = 0;
       words[kDMPayloadLen] = kNoPayload;
     }
     PutU64(words, kDMGeneration, m.incarnation.generation);
@@ -518,7 +520,11 @@ Napi::Value DecodeScratch(const Napi::CallbackInfo& info) {
   }
   words[kDFlags] = flags;
   napi_value out;
-  if (napi_create_string_latin1(env, start, static_cast<size_t>(o - start), &out) != napi_ok) return env.Undefined();
+  if (napi_create_string_latin1(env, start, static_cast<size_t>(o - start), &out) != napi_ok) {
+    // Only a datagram of millions of records makes the text longer than V8 strings go.
+    if (!env.IsExceptionPending()) ThrowCode(env, "ERR_SWIM_NATIVE", "decoded packet too large to convert");
+    return env.Undefined();
+  }
   return Napi::Value(env, out);
 }
 
@@ -715,7 +721,7 @@ void InitCodec(Napi::Env env, Napi::Object exports) {
       {"dUriLen", kDUriLen}, {"dRouteSrcLen", kDRouteSrcLen}, {"dRouteDstLen", kDRouteDstLen},
       {"dFdGeneration", kDFdGeneration}, {"dFdVersion", kDFdVersion}, {"dQuitGeneration", kDQuitGeneration},
       {"dQuitVersion", kDQuitVersion}, {"dHeader", kDHeader}, {"dmStatus", kDMStatus}, {"dmUriLen", kDMUriLen},
-      {"dmPayloadOffset", kDMPayloadOffset}, {"dmPayloadLen", kDMPayloadLen}, {"dmGeneration", kDMGeneration},
+      {"dmPayloadOffset", kDMPayloadOffset}, {"dmPayloadOffsetHigh", kDMPayloadOffsetHigh}, {"dmPayloadLen", kDMPayloadLen}, {"dmGeneration", kDMGeneration},
       {"dmVersion", kDMVersion}, {"dMember", kDMember},
       {"eFlags", kEFlags}, {"eVersion", kEVersion}, {"eIp", kEIp}, {"ePort", kEPort},
       {"eRouteSrcIp", kERouteSrcIp}, {"eRouteSrcPort", kERouteSrcPort}, {"eRouteDstIp", kERouteDstIp},
