@@ -246,7 +246,6 @@ function members(buf: Uint8Array, w: Uint32Array, big: BigUint64Array, text: str
 export const FALLBACK = undefined;
 
 let eWords = new Uint32Array(E_HEADER + 64 * E_MEMBER);
-let eBytes = new Uint8Array(eWords.buffer);
 let eBig = new BigUint64Array(eWords.buffer);
 let ePayload = new Uint8Array(2048);
 /** URI and UUID strings of the walk: entry i is [dest word << 1 | kind, length]. */
@@ -262,7 +261,6 @@ function growWords(words: number): void {
   const next = new Uint32Array(Math.max(words, eWords.length * 2));
   next.set(eWords);
   eWords = next;
-  eBytes = new Uint8Array(next.buffer);
   eBig = new BigUint64Array(next.buffer);
 }
 
@@ -304,7 +302,9 @@ export function encodeFast(packet: unknown, maxSize: unknown): Buffer | undefine
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !isArray(v);
 
 // The walk reads properties in exactly the checked path's order and stops at the first
-// value that path would reject (so getters run as they would there).
+// value it can judge that the checked path would reject, so getters run as they would
+// there. URI and UUID texts are judged natively once the walk is done: getters after an
+// invalid one still run (once) before the checked path reports it, the one difference.
 function flatten(packet: unknown): boolean {
   if (!isObject(packet)) return false;
   let flags = 0;

@@ -6,8 +6,10 @@
 // src/codec.ts and checked against `codecLayout` when it loads):
 //   decodeScratch(buf, words) decodes with the core's strict decoder, writes numbers into
 //     `words` and returns every UUID and URI as one latin1 string the TS layer slices;
-//   encodeScratch(words, payloads, budget) encodes what the TS layer flattened into
-//     `words` (after validating the packet object exactly as the checked path does).
+//   encodeScratch(words, payloads, budget, table, count, text) parses the URIs and UUIDs
+//     the TS walk concatenated into `text` with the core's parsers, then encodes what it
+//     flattened into `words` (the walk checks everything else as the checked path does);
+//     null when a text would be refused, so the TS layer takes the checked path.
 // Checked path: encodePacket(packet, maxSize) walks the JS object here, validating every
 // field; a bad shape throws an Error carrying a stable `code` with a message naming the
 // field (the TS layer rewraps it as SwimError). The TS fast path falls back to it for any
