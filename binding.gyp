@@ -7,7 +7,9 @@
       "target_name": "swim_native",
       "sources": [
         "native/binding/addon.cc",
-        "native/binding/codec_binding.cc"
+        "native/binding/codec_binding.cc",
+        "native/binding/swim_binding.cc",
+        "native/io/worker.cc",
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

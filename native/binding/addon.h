@@ -4,15 +4,24 @@
 
 #include <napi.h>
 
+#include <memory>
+#include <unordered_map>
+
 namespace swim_binding {
+
+struct SwimInstance;  // swim_binding.cc: one native Swim (worker + thread-safe function)
 
 struct AddonData {
   // Constructors and per-env registries are added here by the classes that need them.
   Napi::FunctionReference swim_ctor;
   Napi::FunctionReference simulation_ctor;
+  // Every Swim of this env whose worker thread has not been joined yet. The env cleanup
+  // hook (registered by InitSwim) stops and joins them before the env is torn down.
+  std::unordered_map<SwimInstance*, std::shared_ptr<SwimInstance>> live_swims;
 };
 
 // Each JS-facing area registers its exports here; one file per area.
 void InitCodec(Napi::Env env, Napi::Object exports);
+void InitSwim(Napi::Env env, Napi::Object exports);
 
 }  // namespace swim_binding
