@@ -2,5 +2,14 @@
 // instance (one addon, one SwimError class).
 import cjs from '../dist/index.js';
 
-export const { SwimError } = cjs;
+export const {
+  SwimError,
+  Swim,
+  EventMask,
+  MemberEvent,
+  DEFAULTS,
+  MAX_PAYLOAD_SIZE,
+  State,
+  UNCLOSED_WARNING_CODE,
+} = cjs;
 export default cjs;
