@@ -8,6 +8,11 @@
       "sources": [
         "native/binding/addon.cc",
         "native/binding/codec_binding.cc",
+        "native/core/types.cc",
+        "native/core/msgpack.cc",
+        "native/core/codec.cc",
+        "native/binding/crypto_binding.cc",
+        "native/io/crypto.cc",
         "native/binding/swim_binding.cc",
         "native/io/worker.cc",
       ],

@@ -7,5 +7,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The default report, then one plain "N passed, N failed" line for log readers.
+    reporters: ['default', './test/helpers/summary-reporter.mjs'],
   },
 });

@@ -4,11 +4,17 @@ import cjs from '../dist/index.js';
 
 export const {
   SwimError,
+  encodePacket,
+  decodePacket,
+  decodeErrorReasons,
+  MAX_PACKET_SIZE,
+  MAX_PAYLOAD_SIZE,
+  PacketCipher,
+  validateCodecConfig,
   Swim,
   EventMask,
   MemberEvent,
   DEFAULTS,
-  MAX_PAYLOAD_SIZE,
   State,
   UNCLOSED_WARNING_CODE,
 } = cjs;

@@ -46,9 +46,6 @@ export const DEFAULTS = Object.freeze({
   gcMode: 'on' as const,
 });
 
-/** Largest member payload in bytes (as Tarantool). */
-export const MAX_PAYLOAD_SIZE = 1200;
-
 export interface ParsedAddr {
   ip: number;  // host order
   port: number;

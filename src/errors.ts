@@ -1,6 +1,7 @@
 /** Stable error codes. Match on `err.code`, never on the message. */
 export type SwimErrorCode =
   | 'ERR_SWIM_DECODE'
+  | 'ERR_SWIM_DECRYPT'
   | 'ERR_SWIM_ENCODE'
   | 'ERR_SWIM_CONFIG'
   | 'ERR_SWIM_BIND'

@@ -1,9 +1,21 @@
 export { SwimError } from './errors';
 export type { SwimErrorCode } from './errors';
+export { encodePacket, decodePacket, decodeErrorReasons, MAX_PACKET_SIZE, MAX_PAYLOAD_SIZE } from './codec';
+export type {
+  Incarnation,
+  MemberStatus,
+  MemberRecord,
+  Packet,
+  IncarnationInput,
+  PacketInput,
+  DecodeErrorReason,
+} from './codec';
+export { PacketCipher, validateCodecConfig } from './crypto';
+export type { CodecConfig, CodecKey, CipherDropReason, TarantoolCipherAlgo, TarantoolCipherMode } from './crypto';
 export { Swim } from './swim';
 export type { SwimStats, SwimEventMap } from './swim';
 export { EventMask, MemberEvent } from './member';
-export type { Member, MemberStatus, Incarnation } from './member';
-export { DEFAULTS, MAX_PAYLOAD_SIZE } from './config';
+export type { Member } from './member';
+export { DEFAULTS } from './config';
 export type { SwimOptions, SwimConfigPatch } from './config';
 export { State, UNCLOSED_WARNING_CODE } from './lifecycle';

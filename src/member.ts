@@ -1,17 +1,9 @@
 // Member snapshots and member events, built from what the native side hands over.
 import { C1, Packr } from 'msgpackr';
 import { SwimError } from './errors';
-import { MAX_PAYLOAD_SIZE } from './config';
+import { MAX_PAYLOAD_SIZE, type Incarnation, type MemberStatus } from './codec';
 
-export type MemberStatus = 'alive' | 'suspected' | 'dead' | 'left';
-
-/** {generation, version}, compared generation first. */
-export interface Incarnation {
-  /** Set by the member's owner, persists across restarts. */
-  generation: bigint;
-  /** Bumped by the member itself (payload change, refuting a suspicion). */
-  version: bigint;
-}
+export type { Incarnation, MemberStatus };
 
 /** A member as it was when read: a plain object, never updated afterwards. */
 export interface Member {

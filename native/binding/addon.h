@@ -5,7 +5,14 @@
 #include <napi.h>
 
 #include <memory>
+#include <string>
 #include <unordered_map>
+
+namespace swim {
+namespace io {
+struct CipherConfig;
+}  // namespace io
+}  // namespace swim
 
 namespace swim_binding {
 
@@ -22,6 +29,12 @@ struct AddonData {
 
 // Each JS-facing area registers its exports here; one file per area.
 void InitCodec(Napi::Env env, Napi::Object exports);
+void InitCrypto(Napi::Env env, Napi::Object exports);
 void InitSwim(Napi::Env env, Napi::Object exports);
+
+// Reads a codec config normalized by src/crypto.ts (normalizeCodecConfig) into *out.
+// False with a message in *error when malformed (nothing is thrown); a JS exception may be
+// pending if a getter threw. Build the cipher with swim::io::make_cipher (io/crypto.h).
+bool ParseCipherConfig(Napi::Value value, swim::io::CipherConfig* out, std::string* error);
 
 }  // namespace swim_binding

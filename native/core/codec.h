@@ -80,6 +80,10 @@ struct DecodeResult {
 };
 
 // Decodes one plain-text datagram. Payload views in `out` point into `data`.
+// Mandatory: meta version (non-zero), ip, port; every route field; the body's source UUID
+// as its first key; failure detection type, generation, version; quit generation, version;
+// member uuid, ip, port (as Tarantool, member status defaults to alive and generation and
+// version to 0). On error `out` holds a partial packet and must not be used.
 DecodeResult decode_packet(const uint8_t* data, size_t size, Packet* out);
 
 struct EncodeResult {
@@ -92,7 +96,10 @@ struct EncodeResult {
 // Encodes meta then body (source UUID, failure detection, dissemination, anti-entropy, quit,
 // in Tarantool's order and fixed-width integer encodings) into out[0..budget). Member
 // records are written in order until the next one would not fit; a member section of which
-// no record fits is left out. budget must be <= capacity of out.
+// no record fits is left out, while a present but empty list is sent as an empty array (as
+// Tarantool does). ok is also false for input it cannot encode: a payload over
+// kMaxPayloadSize, a status or fd type out of range. Addresses, UUIDs and the meta version
+// are written as given (the caller keeps them valid). budget must be <= capacity of out.
 EncodeResult encode_packet(const Packet& p, uint8_t* out, size_t budget);
 
 }  // namespace swim

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# npm run test:asan — the test suite against an AddressSanitizer + UndefinedBehaviorSanitizer
+# build of the addon. Fails on any sanitizer report.
+#
+# The sanitized addon is built in build-asan/ (a symlinked view of binding.gyp and native/),
+# never in build/, and the tests load it through SWIM_NATIVE_BINARY (src/native.ts): the normal
+# build is untouched, so nothing needs restoring afterwards and later steps are unaffected.
+#
+# Node itself is not instrumented, so the ASan runtime must be the first library in the
+# process: it is LD_PRELOADed (gcc's, matching the g++ that node-gyp compiles with), with
+# libubsan beside it. The preload is in the environment, so every process vitest forks gets it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/build-asan
+src=$out/src
+logs=$out/logs
+jobs=${JOBS:-2}
+
+# A view of the project with its own build/ directory: gyp resolves sources relative to
+# binding.gyp's own location, so symlinks give the same tree with a separate output.
+mkdir -p "$src"
+ln -sfn "$root/binding.gyp" "$src/binding.gyp"
+ln -sfn "$root/native" "$src/native"
+ln -sfn "$root/package.json" "$src/package.json"
+ln -sfn "$root/node_modules" "$src/node_modules"
+
+echo "test:asan: building the addon with -fsanitize=address,undefined in build-asan/"
+(cd "$src" && CC=gcc CXX=g++ npx --no-install node-gyp rebuild -j "$jobs" -- -Dswim_sanitize=1 >"$out/build.log" 2>&1) || {
+  tail -n 60 "$out/build.log"
+  echo "test:asan: FAILED to build the sanitized addon (log: build-asan/build.log)"
+  exit 1
+}
+addon=$src/build/Release/swim_native.node
+test -f "$addon"
+
+libasan=$(gcc -print-file-name=libasan.so)
+libubsan=$(gcc -print-file-name=libubsan.so)
+for lib in "$libasan" "$libubsan"; do
+  [[ -f $lib ]] || { echo "test:asan: sanitizer runtime not found: $lib (install gcc's libasan/libubsan)"; exit 1; }
+done
+
+rm -rf "$logs"
+mkdir -p "$logs"
+export SWIM_NATIVE_BINARY=$addon
+export LD_PRELOAD="$libasan $libubsan"
+# detect_leaks=0: Node and V8 deliberately leave memory to the OS at exit (isolate, code
+# space, libuv handles of the main loop), so LeakSanitizer would report thousands of
+# allocations that are not ours and not leaks in any useful sense; our own lifetimes are
+# checked by ASan's use-after-free / double-free detection instead.
+# Reports go to log_path files as well as stderr, so one from a forked test process is
+# found even if vitest swallowed that process's stderr.
+export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:log_path=$logs/asan:allow_user_segv_handler=1:detect_odr_violation=0"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
+
+echo "test:asan: running vitest with $(basename "$libasan") and $(basename "$libubsan") preloaded"
+set +e
+npx --no-install vitest run 2>&1 | tee "$out/vitest.log"
+rc=${PIPESTATUS[0]}
+set -e
+
+reports=$(find "$logs" -type f | sort)
+grep_hits=$(grep -E "runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|SUMMARY: (Address|UndefinedBehavior)Sanitizer" "$out/vitest.log" || true)
+if [[ -n $reports ]]; then
+  for f in $reports; do echo "=== $f"; head -n 80 "$f"; done
+fi
+if [[ -n $grep_hits ]]; then echo "$grep_hits"; fi
+if [[ $rc -ne 0 || -n $reports || -n $grep_hits ]]; then
+  echo "test:asan: FAILED (vitest exit $rc, $(echo -n "$reports" | grep -c . || true) sanitizer report file(s))"
+  exit 1
+fi
+echo "test:asan: passed, no sanitizer reports"
