@@ -11,6 +11,8 @@
         "native/core/types.cc",
         "native/core/msgpack.cc",
         "native/core/codec.cc",
+        "native/core/member_table.cc",
+        "native/core/engine.cc",
         "native/binding/crypto_binding.cc",
         "native/io/crypto.cc",
         "native/binding/swim_binding.cc",
