@@ -138,6 +138,14 @@ function abortError(signal: AbortSignal): Error {
 
 const kDeliver = Symbol('deliver');
 
+// A listener's exception must not unwind into the native callback (Node would report it
+// through its legacy N-API path): rethrow it from a plain tick, as an uncaught exception.
+function rethrowOutsideNative(err: unknown): void {
+  process.nextTick(() => {
+    throw err;
+  });
+}
+
 // The native callback holds the Swim only weakly: the instance must stay collectable
 // (FinalizationRegistry) while its worker runs.
 function makeCallback(ref: WeakRef<Swim>): (kind: string, arg: unknown) => void {
@@ -158,6 +166,8 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   readonly #state: StateWord;
   #closing: 'close' | 'quit' | null = null;
   #exited = false;
+  // uri and uuid as they were when closing began: identity stays readable afterwards.
+  #identity: { uri: string; uuid: string } | null = null;
   readonly #terminated: Promise<void>;
   #resolveTerminated!: () => void;
 
@@ -179,13 +189,14 @@ export class Swim extends EventEmitter implements AsyncDisposable {
 
   // --- reads ---------------------------------------------------------------------
 
-  /** The bound address, 'a.b.c.d:port'. */
+  /** The bound address, 'a.b.c.d:port'. Still readable after close (the last one). */
   get uri(): string {
-    return this.#live('uri').info().uri;
+    return this.#identity?.uri ?? this.#live('uri').info().uri;
   }
 
+  /** This member's UUID. Still readable after close (the last one). */
   get uuid(): string {
-    return this.#live('uuid').info().uuid;
+    return this.#identity?.uuid ?? this.#live('uuid').info().uuid;
   }
 
   /** This instance's own member. */
@@ -433,10 +444,18 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   }
 
   #beginClosing(how: 'close' | 'quit'): void {
+    this.#rememberIdentity();
     this.#closing = how;
     untrack(this);
     // Wait for the exit notice even when unref'd: close() must be able to resolve.
     if (!this.#exited) this.#handle.ref();
+  }
+
+  #rememberIdentity(): void {
+    if (this.#identity !== null) return;
+    // The engine outlives its thread, so this read works even after the worker ended.
+    const info = this.#handle.info();
+    this.#identity = { uri: info.uri, uuid: info.uuid };
   }
 
   #live(op: string): NativeSwimHandle {
@@ -451,12 +470,18 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       if (this.#closing !== null || this.#exited) return;
       for (const raw of arg as { mask: number; member: NativeMember }[]) {
         if (this.#closing !== null) return;  // a listener closed us mid-batch
-        this.emit('member', new MemberEvent(memberFromNative(raw.member), raw.mask));
+        const ev = new MemberEvent(memberFromNative(raw.member), raw.mask);
+        try {
+          this.emit('member', ev);
+        } catch (err) {
+          rethrowOutsideNative(err);
+        }
       }
       return;
     }
     if (kind === 'exit') {
       if (this.#exited) return;
+      this.#rememberIdentity();
       this.#exited = true;
       const wasClosing = this.#closing !== null;
       if (this.#closing === null) {
@@ -468,8 +493,13 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       try {
         if (fatal !== undefined && !wasClosing)
           this.emit('error', new SwimError('ERR_SWIM_NATIVE', `the SWIM worker failed: ${fatal}`, { reason: fatal }));
-      } finally {
+      } catch (err) {
+        rethrowOutsideNative(err);
+      }
+      try {
         this.emit('close');
+      } catch (err) {
+        rethrowOutsideNative(err);
       }
     }
   }
