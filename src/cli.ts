@@ -157,6 +157,12 @@ async function demo(opts: DemoOptions): Promise<void> {
   say('demo done');
 }
 
+// `swim-native demo | head`: a closed pipe ends the demo quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 async function main(): Promise<number> {
   let parsed;
   try {
