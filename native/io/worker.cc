@@ -6,6 +6,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -224,7 +225,12 @@ bool Worker::Start(WorkerError* err) {
   if (started_) return true;
   // RUNNING before the thread exists: the thread may itself CAS RUNNING -> STOPPING.
   state_->store(kStateRunning);
-  int r = uv_thread_create(&thread_, ThreadMain, this);
+  // The worker needs little stack (buffers live in the Worker); a small reservation keeps
+  // thousands of instances cheap in address space.
+  uv_thread_options_t opts;
+  opts.flags = UV_THREAD_HAS_STACK_SIZE;
+  opts.stack_size = 1024 * 1024;
+  int r = uv_thread_create_ex(&thread_, &opts, ThreadMain, this);
   if (r != 0) {
     state_->store(kStateTerminated);
     err->uv_code = r;
@@ -235,7 +241,12 @@ bool Worker::Start(WorkerError* err) {
   return true;
 }
 
-void Worker::ThreadMain(void* arg) { static_cast<Worker*>(arg)->Run(); }
+void Worker::ThreadMain(void* arg) {
+#ifdef __linux__
+  pthread_setname_np(pthread_self(), "swim-worker");  // shows in top -H, gdb, /proc
+#endif
+  static_cast<Worker*>(arg)->Run();
+}
 
 void Worker::Run() {
   int r = uv_udp_recv_start(&socket_->handle, OnAlloc, OnRecv);
