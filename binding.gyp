@@ -16,7 +16,7 @@
         "native/binding/crypto_binding.cc",
         "native/io/crypto.cc",
         "native/binding/swim_binding.cc",
-        "native/io/worker.cc",
+        "native/io/worker.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/member_table.h"
@@ -29,7 +31,8 @@ constexpr size_t kPayloadWireOverhead = 4;
 // Meta (17) + body map (1) + source UUID (19) + failure detection (24), plus section headers.
 constexpr size_t kMessageOverhead = 17 + 1 + 19 + 24 + 2 * 4;
 
-constexpr uint32_t kDropEntry = 0x80000000u;  // event queue entry refers to drops_, not a slot
+constexpr uint32_t kDropEntry = 0x80000000u;  // event queue entry refers to drops, not a slot
+constexpr uint32_t kVoidEntry = UINT32_MAX;     // event queue entry cancelled
 
 uint32_t incarnation_diff(const Incarnation& a, const Incarnation& b) {
   if (a == b) return 0;
@@ -113,9 +116,8 @@ struct Engine::Impl {
   // Dissemination queue, intrusive through Member::diss_prev/diss_next, oldest first.
   uint32_t diss_head = kNoSlot, diss_tail = kNoSlot;
 
-  // Events: slots whose Member::events became non-zero, in that order, plus snapshots of
-  // dropped members. A slot entry whose member has no events left (delivered, dropped,
-  // slot reused) is skipped, so entries never need to be searched for.
+  // Events: slots whose Member::events became non-zero, in that order (one entry per
+  // member while undelivered), and snapshots of dropped members.
   std::vector<uint32_t> event_queue;
   std::vector<MemberEvent> drops;
   uint32_t members_with_events = 0;
@@ -125,7 +127,17 @@ struct Engine::Impl {
 
   // Scratch, kept for their capacity.
   Packet in, out;
-  std::vector<Addr> probed;  // probes sent while handling one datagram (no duplicates)
+  // Recent second-hand probes, direct-mapped by address: an unknown member is probed at
+  // most once per heartbeat however many packets mention it. Without this every packet
+  // naming it sends one more probe, and each probe's ack names ~20 more members: a
+  // storm that grows faster than the answers that would end it.
+  struct RecentProbe {
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    Time at = 0;
+  };
+  static constexpr size_t kProbeCacheSize = 256;
+  RecentProbe recent_probes[kProbeCacheSize];
   uint8_t buf[kMaxPacketSize];
 
   // ---------------------------------------------------------------- member helpers
@@ -224,15 +236,32 @@ struct Engine::Impl {
   void delete_member(uint32_t slot) {
     Member& x = m(slot);
     uint32_t mask = x.events | kEvDrop;
-    if (x.events != 0) --members_with_events;
+    // A member with undelivered events has an entry in the queue; the drop takes its place
+    // (or it is voided), so that once the slot is reused a newcomer with the same UUID is
+    // never reported before the drop. Linear, but only over undelivered events.
+    uint32_t* entry = nullptr;
+    if (x.events != 0) {
+      --members_with_events;
+      for (size_t i = event_queue.size(); i-- > 0;)
+        if (event_queue[i] == slot) {
+          entry = &event_queue[i];
+          break;
+        }
+    }
     x.events = 0;
-    // A member added and dropped before anyone saw it yields no event at all.
-    if ((mask & kEvNew) == 0) {
+    if (mask & kEvNew) {
+      // Added and dropped before anyone saw it: no event at all.
+      if (entry != nullptr) *entry = kVoidEntry;
+    } else {
       MemberEvent ev;
       ev.mask = mask;
       snapshot(slot, &ev.member);
       drops.push_back(std::move(ev));
-      event_queue.push_back(kDropEntry | static_cast<uint32_t>(drops.size() - 1));
+      uint32_t drop_entry = kDropEntry | static_cast<uint32_t>(drops.size() - 1);
+      if (entry != nullptr)
+        *entry = drop_entry;
+      else
+        event_queue.push_back(drop_entry);
     }
     diss_remove(slot);
     table.erase(slot);
@@ -294,9 +323,12 @@ struct Engine::Impl {
   }
 
   void probe(Addr addr) {
-    for (const Addr& a : probed)
-      if (a == addr) return;
-    probed.push_back(addr);
+    uint32_t h = (addr.ip * 0x9e3779b1u) ^ (addr.port * 0x85ebca6bu);
+    RecentProbe& r = recent_probes[(h ^ (h >> 16)) & (kProbeCacheSize - 1)];
+    if (r.ip == addr.ip && r.port == addr.port && now - r.at < heartbeat) return;
+    r.ip = addr.ip;
+    r.port = addr.port;
+    r.at = now;
     send_fd(FdType::Ping, addr, nullptr);
     ++stats.pings_sent;
   }
@@ -634,11 +666,61 @@ struct Engine::Impl {
         drop(&stats.drops_self_source);
       return;
     }
-    probed.clear();
     if (in.has_failure_detection) process_fd(src, in.source, in.failure_detection, via);
     if (in.has_dissemination) process_members(in.dissemination);
     if (in.has_anti_entropy) process_members(in.anti_entropy);
     if (in.has_quit) process_quit(in.source, in.quit);
+  }
+
+  // Internal consistency, checked after every entry point in test builds
+  // (-DSWIM_ENGINE_CHECKS); aborts with a reason. O(N * waits): never in production.
+  void check_invariants(const char* where) const {
+#ifdef SWIM_ENGINE_CHECKS
+    auto fail = [where](const char* what) {
+      std::fprintf(stderr, "engine invariant broken after %s: %s\n", where, what);
+      std::abort();
+    };
+    uint32_t live = 0, in_diss = 0, with_events = 0;
+    for (uint32_t s = 0; s < table.capacity(); ++s) {
+      const Member& x = table.at(s);
+      if (!x.live()) {
+        if (x.flags != 0 || x.payload != nullptr) fail("free slot not clean");
+        continue;
+      }
+      ++live;
+      if (table.find(x.uuid) != s) fail("index does not find a member");
+      if (x.has(kMfInDissemination)) {
+        ++in_diss;
+        if (x.status_ttd == 0) fail("queued with TTD 0");
+      } else if (x.status_ttd != 0) {
+        fail("TTD without queue");
+      }
+      if (x.events != 0) ++with_events;
+      if ((x.payload == nullptr) != (x.payload_size == 0)) fail("payload pointer/size mismatch");
+      if (x.has(kMfWaitingAck)) {
+        bool found = false;
+        for (const WaitEntry& w : waits) found = found || (w.slot == s && w.deadline == x.ping_deadline);
+        if (!found && !quitting) fail("waiting without a heap entry");
+      }
+    }
+    if (live != table.size()) fail("size mismatch");
+    if (with_events != members_with_events) fail("event count mismatch");
+    uint32_t n = 0, prev = kNoSlot;
+    for (uint32_t s = diss_head; s != kNoSlot; s = table.at(s).diss_next) {
+      const Member& x = table.at(s);
+      if (!x.live() || !x.has(kMfInDissemination) || x.diss_prev != prev) fail("dissemination list broken");
+      prev = s;
+      if (++n > table.capacity()) fail("dissemination list cycle");
+    }
+    if (prev != diss_tail || n != in_diss) fail("dissemination list incomplete");
+    if (configured()) {
+      const Member& me = table.at(self);
+      if (!me.live() || !me.has(kMfPayloadFresh)) fail("self missing or stale");
+      if (!quitting && me.status != Status::Alive) fail("self not alive");
+    }
+#else
+    (void)where;
+#endif
   }
 };
 
@@ -685,6 +767,7 @@ CommandError Engine::configure(const ConfigPatch& cfg, Time now) {
     def.incarnation.generation = cfg.has_generation ? cfg.generation : 0;
     def.has_payload = true;  // we know our own payload: none
     e.self = e.new_member(def);
+    e.check_invariants("configure");
     return CommandError::Ok;
   }
   if (uuid_change) {
@@ -710,6 +793,7 @@ CommandError Engine::configure(const ConfigPatch& cfg, Time now) {
     e.me().set_addr(cfg.uri);
     e.on_update(e.self, kEvNewVersion | kEvNewUri);
   }
+  impl_->check_invariants("configure");
   return CommandError::Ok;
 }
 
@@ -728,6 +812,7 @@ CommandError Engine::add_member(Addr uri, const Uuid& uuid, Time now) {
   def.addr = uri;
   def.uuid = uuid;
   e.new_member(def);  // incarnation 0.0, payload unknown until heard
+  impl_->check_invariants("add_member");
   return CommandError::Ok;
 }
 
@@ -740,6 +825,7 @@ CommandError Engine::remove_member(const Uuid& uuid, Time now) {
   if (slot == kNoSlot) return CommandError::UnknownMember;
   if (slot == e.self) return CommandError::SelfMember;
   e.delete_member(slot);
+  impl_->check_invariants("remove_member");
   return CommandError::Ok;
 }
 
@@ -751,6 +837,7 @@ CommandError Engine::probe_member(Addr uri, Time now) {
   e.now = now;
   e.send_fd(FdType::Ping, uri, nullptr);
   ++e.stats.pings_sent;
+  impl_->check_invariants("probe_member");
   return CommandError::Ok;
 }
 
@@ -766,6 +853,7 @@ CommandError Engine::broadcast(uint16_t port, Time now) {
   to.port = port;
   e.emit(e.out, to, true);
   ++e.stats.pings_sent;
+  impl_->check_invariants("broadcast");
   return CommandError::Ok;
 }
 
@@ -787,6 +875,7 @@ CommandError Engine::set_payload(const uint8_t* data, size_t size, bool present,
   s.set(kMfPayloadFresh, true);
   ++s.incarnation.version;
   e.on_update(e.self, mask);
+  impl_->check_invariants("set_payload");
   return CommandError::Ok;
 }
 
@@ -809,6 +898,7 @@ CommandError Engine::quit(Time now) {
   e.quitting = true;
   e.round_deadline = kNever;
   e.waits.clear();
+  impl_->check_invariants("quit");
   return CommandError::Ok;
 }
 
@@ -816,6 +906,7 @@ void Engine::on_datagram(const uint8_t* data, size_t size, Addr from, Time now) 
   (void)from;  // the meta source is authoritative (it is encrypted when UDP headers are not)
   impl_->now = now;
   impl_->on_datagram(data, size);
+  impl_->check_invariants("on_datagram");
 }
 
 void Engine::on_timer(Time now) {
@@ -824,6 +915,7 @@ void Engine::on_timer(Time now) {
   e.now = now;
   e.check_acks();
   if (e.round_deadline <= now) e.round_step();
+  e.check_invariants("on_timer");
 }
 
 Time Engine::next_deadline() const {
@@ -847,13 +939,14 @@ void Engine::take_outbox(std::vector<Datagram>* out) {
 void Engine::take_events(std::vector<MemberEvent>* out) {
   Impl& e = *impl_;
   for (uint32_t entry : e.event_queue) {
+    if (entry == kVoidEntry) continue;
     if (entry & kDropEntry) {
       out->push_back(std::move(e.drops[entry & ~kDropEntry]));
       continue;
     }
     if (entry >= e.table.capacity()) continue;
     Member& x = e.m(entry);
-    if (!x.live() || x.events == 0) continue;  // already delivered, or dropped
+    if (!x.live() || x.events == 0) continue;  // defensive: entries are kept exact
     out->emplace_back();
     out->back().mask = x.events;
     e.snapshot(entry, &out->back().member);
@@ -862,6 +955,7 @@ void Engine::take_events(std::vector<MemberEvent>* out) {
   }
   e.event_queue.clear();
   e.drops.clear();
+  e.check_invariants("take_events");
 }
 
 bool Engine::has_events() const { return impl_->members_with_events > 0 || !impl_->drops.empty(); }
