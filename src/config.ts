@@ -40,7 +40,7 @@ export interface SwimConfigPatch {
  * Defaults, chosen for a LAN (see README "Defaults"). A member pings one peer per
  * `heartbeatRate`; an unanswered ping is re-sent every `ackTimeout`; 2 missed acks make
  * a peer suspected, 3 more make it dead, and the news spreads by gossip. Measured on
- * loopback: a member killed in a 20-member cluster is dead for everyone in 3.5-5 s.
+ * loopback: a member killed in a 20-member cluster is dead for everyone in 3.5-5.5 s.
  */
 export const DEFAULTS = Object.freeze({
   heartbeatRate: 0.5,

@@ -146,11 +146,27 @@ function rethrowOutsideNative(err: unknown): void {
   });
 }
 
-// The native callback holds the Swim only weakly: the instance must stay collectable
-// (FinalizationRegistry) while its worker runs.
-function makeCallback(ref: WeakRef<Swim>): (kind: string, arg: unknown) => void {
+// What the native callback keeps: the Swim only weakly (it must stay collectable while its
+// worker runs: FinalizationRegistry), and the close/quit promise strongly, so that
+// `await swim.close()` resolves even if nothing else references the Swim any more.
+interface Control {
+  readonly swim: WeakRef<Swim>;
+  readonly terminated: Promise<void>;
+  resolve: () => void;
+}
+
+function makeControl(swim: Swim): Control {
+  let resolve!: () => void;
+  const terminated = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { swim: new WeakRef(swim), terminated, resolve };
+}
+
+function makeCallback(control: Control): (kind: string, arg: unknown) => void {
   return (kind, arg) => {
-    ref.deref()?.[kDeliver](kind, arg);
+    if (kind === 'exit') control.resolve();
+    control.swim.deref()?.[kDeliver](kind, arg);
   };
 }
 
@@ -169,21 +185,19 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   // uri and uuid as they were when closing began: identity stays readable afterwards.
   #identity: { uri: string; uuid: string } | null = null;
   readonly #terminated: Promise<void>;
-  #resolveTerminated!: () => void;
 
   constructor(options: SwimOptions) {
     super();
     const { native: nativeOptions } = resolveOptions(options, encodePayload);
     const Ctor = native.SwimHandle as NativeSwimCtor;
+    const control = makeControl(this);
+    this.#terminated = control.terminated;
     try {
-      this.#handle = new Ctor(nativeOptions, makeCallback(new WeakRef(this)));
+      this.#handle = new Ctor(nativeOptions, makeCallback(control));
     } catch (err) {
       throw translateNativeError(err, `cannot bind ${String(options.uri)}`);
     }
     this.#state = new StateWord(this.#handle);
-    this.#terminated = new Promise<void>((resolve) => {
-      this.#resolveTerminated = resolve;
-    });
     track(this, this.#handle, this.#state, this.#handle.info().uri);
   }
 
@@ -488,7 +502,6 @@ export class Swim extends EventEmitter implements AsyncDisposable {
         this.#closing = 'close';
         untrack(this);
       }
-      this.#resolveTerminated();
       const fatal = typeof arg === 'string' ? arg : undefined;
       try {
         if (fatal !== undefined && !wasClosing)

@@ -436,6 +436,14 @@ describe('process lifetime', () => {
     expect(u.stderr).toBe('');
   });
 
+  it('close() resolves even if the Swim is collected before the worker reports its exit', async () => {
+    const c = new Child([path.join(FIXTURES, 'close-unreferenced.cjs')], { nodeArgs: ['--expose-gc'] });
+    const res = await c.exited;
+    expect(res).toMatchObject({ code: 0, signal: null });
+    expect(res.stdout).toContain('{"type":"collected","collected":true}');
+    expect(res.stdout).toContain('{"type":"resolved","live":0}');
+  });
+
   it('an instance collected without close() is stopped, with a SWIM_NATIVE_UNCLOSED warning', async () => {
     const c = new Child([path.join(FIXTURES, 'gc-unclosed.cjs')], { nodeArgs: ['--expose-gc'] });
     const res = await c.exited;

@@ -198,6 +198,9 @@ void CallJs(napi_env raw_env, napi_value js_cb, void* context, void* data) {
     Napi::Value err = env.Undefined();
     if (!fatal.empty()) err = Napi::String::New(env, fatal);
     cb.Call({Napi::String::New(env, "exit"), err});
+    // The worker (engine, loop, buffers) is not needed any more: free it now rather than
+    // when the wrapper happens to be collected. The JS side cached what it still shows.
+    inst->worker.reset();
   }
 }
 
@@ -328,8 +331,17 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
   }
 
  private:
+  // For calls that need the worker. It is gone once the exit notice was delivered; the JS
+  // layer never calls these then (ERR_SWIM_CLOSED), so this only guards misuse.
   bool Live(Napi::Env env) {
     if (inst_ && inst_->worker) return true;
+    Napi::Error::New(env, "SwimHandle: the worker has ended").ThrowAsJavaScriptException();
+    return false;
+  }
+
+  // For calls that only need the instance (state word, lifecycle).
+  bool Has(Napi::Env env) {
+    if (inst_) return true;
     Napi::Error::New(env, "SwimHandle is not initialised").ThrowAsJavaScriptException();
     return false;
   }
@@ -338,7 +350,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
   // null where external buffers are not allowed (V8 sandbox), then JS uses stateLoad/Cas.
   Napi::Value StateBuffer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!Live(env)) return env.Undefined();
+    if (!Has(env)) return env.Undefined();
     auto* hint = new std::shared_ptr<swim_io::StateCell>(inst_->state);
     napi_value ab;
     napi_status s = napi_create_external_arraybuffer(env, static_cast<void*>(&inst_->state->word), 4,
@@ -353,13 +365,13 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
 
   Napi::Value StateLoad(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!Live(env)) return env.Undefined();
+    if (!Has(env)) return env.Undefined();
     return Napi::Number::New(env, inst_->state->load());
   }
 
   Napi::Value StateCas(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!Live(env)) return env.Undefined();
+    if (!Has(env)) return env.Undefined();
     uint32_t expect, desired;
     if (!GetU32(info[0], 3, &expect) || !GetU32(info[1], 3, &desired)) {
       Napi::TypeError::New(env, "stateCas(expect, desired)").ThrowAsJavaScriptException();
@@ -369,17 +381,17 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
   }
 
   // Native stop: does not consult the state word (the JS caller won the CAS; tests call
-  // it without). Idempotent.
+  // it without). Idempotent; a no-op once the worker has ended and was released.
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!Live(env)) return env.Undefined();
-    inst_->worker->RequestStop();
+    if (!Has(env)) return env.Undefined();
+    if (inst_->worker) inst_->worker->RequestStop();
     return env.Undefined();
   }
 
   Napi::Value InjectFatal(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!Live(env)) return env.Undefined();
+    if (!Has(env) || !inst_->worker) return env.Undefined();
     std::string why = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
     inst_->worker->InjectFatal(why);
     return env.Undefined();
