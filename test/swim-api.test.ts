@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS, MemberEvent, Swim, SwimError, type Member, type SwimOptions } from '../src/index';
-import { liveWorkers } from '../src/testing';
+import { injectFatalError, liveWorkers, stopNativeUnchecked } from '../src/testing';
 import { Child, FIXTURES } from './helpers/child';
 import { waitFor } from './helpers/wait';
 
@@ -376,6 +376,32 @@ describe('quit and close', () => {
     b.setPayload('after');
     await waitFor(() => b.self.payload === 'after', 1000);
     expect(events).toBe(countAtClose);
+  });
+
+  it("a worker that fails on its own emits 'error' then 'close' and is closed", async () => {
+    const a = make();
+    const seen: string[] = [];
+    const errors: SwimError[] = [];
+    a.on('error', (e) => {
+      seen.push('error');
+      errors.push(e as SwimError);
+    });
+    const closed = new Promise<void>((resolve) =>
+      a.on('close', () => {
+        seen.push('close');
+        resolve();
+      }),
+    );
+    injectFatalError(a, 'socket exploded');
+    await closed;
+    expect(seen).toEqual(['error', 'close']);
+    expect(errors[0]).toMatchObject({ code: 'ERR_SWIM_NATIVE', reason: 'socket exploded' });
+    expect(a.closed).toBe(true);
+    expectSwimError(() => a.members(), 'ERR_SWIM_CLOSED');
+    await a.close(); // resolves: the worker is already gone
+    // The native stop is idempotent even without the state word, after the end.
+    stopNativeUnchecked(a);
+    stopNativeUnchecked(a);
   });
 
   it('closing from inside an event handler works', async () => {
