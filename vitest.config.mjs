@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Children spawned by tests load dist/: build it once before any test file runs.
+    globalSetup: ['./test/helpers/build-dist.mjs'],
     // The default report, then one plain "N passed, N failed" line for log readers.
     reporters: ['default', './test/helpers/summary-reporter.mjs'],
   },

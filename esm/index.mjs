@@ -11,5 +11,11 @@ export const {
   MAX_PAYLOAD_SIZE,
   PacketCipher,
   validateCodecConfig,
+  Swim,
+  EventMask,
+  MemberEvent,
+  DEFAULTS,
+  State,
+  UNCLOSED_WARNING_CODE,
 } = cjs;
 export default cjs;

@@ -12,3 +12,10 @@ export type {
 } from './codec';
 export { PacketCipher, validateCodecConfig } from './crypto';
 export type { CodecConfig, CodecKey, CipherDropReason, TarantoolCipherAlgo, TarantoolCipherMode } from './crypto';
+export { Swim } from './swim';
+export type { SwimStats, SwimEventMap } from './swim';
+export { EventMask, MemberEvent } from './member';
+export type { Member } from './member';
+export { DEFAULTS } from './config';
+export type { SwimOptions, SwimConfigPatch } from './config';
+export { State, UNCLOSED_WARNING_CODE } from './lifecycle';

@@ -4,7 +4,12 @@
 
 #include <napi.h>
 
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/codec.h"
 
 namespace swim {
 namespace io {
@@ -14,15 +19,26 @@ struct CipherConfig;
 
 namespace swim_binding {
 
+struct SwimInstance;  // swim_binding.cc: one native Swim (worker + thread-safe function)
+
 struct AddonData {
   // Constructors and per-env registries are added here by the classes that need them.
   Napi::FunctionReference swim_ctor;
   Napi::FunctionReference simulation_ctor;
+  // Every Swim of this env whose worker thread has not been joined yet. The env cleanup
+  // hook (registered by InitSwim) stops and joins them before the env is torn down.
+  std::unordered_map<SwimInstance*, std::shared_ptr<SwimInstance>> live_swims;
+  // codec_binding.cc's fast paths: reused between calls so a decode or encode allocates
+  // nothing here after the first (never touched while JS code can run, so no reentrancy).
+  swim::Packet codec_packet;
+  std::vector<uint8_t> codec_bytes;
+  std::string codec_text;
 };
 
 // Each JS-facing area registers its exports here; one file per area.
 void InitCodec(Napi::Env env, Napi::Object exports);
 void InitCrypto(Napi::Env env, Napi::Object exports);
+void InitSwim(Napi::Env env, Napi::Object exports);
 
 // Reads a codec config normalized by src/crypto.ts (normalizeCodecConfig) into *out.
 // False with a message in *error when malformed (nothing is thrown); a JS exception may be

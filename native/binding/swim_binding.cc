@@ -1,0 +1,642 @@
+// SwimHandle: the JS face of one native worker (native/io/worker.h). N-API glue only.
+//
+// Ownership: a SwimInstance (worker + thread-safe function + state word) is shared by
+//   - the SwimHandle wrapper (until it is collected),
+//   - the thread-safe function (released in its finalizer, the last thing Node does with it),
+//   - the env's registry AddonData::live_swims (until the worker thread has been joined).
+// So the worker never outlives its listener, and joining never happens in a GC finalizer:
+// the worker's exit notice (delivered through the thread-safe function on the JS thread)
+// joins a thread that has nothing left to do but store TERMINATED, and the env cleanup
+// hook joins whatever is left at teardown.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "binding/addon.h"
+#include "io/worker.h"
+
+namespace swim_binding {
+
+namespace {
+
+enum Notice : uintptr_t { kNoticeEvents = 1, kNoticeExit = 2 };
+
+}  // namespace
+
+struct SwimInstance : swim_io::WorkerListener {
+  AddonData* addon = nullptr;
+  std::shared_ptr<swim_io::StateCell> state;
+  std::unique_ptr<swim_io::Worker> worker;
+
+  // Worker-thread side of the thread-safe function. Its mutex also orders the finalizer
+  // (JS thread) against a call in flight, so the worker never touches a freed function.
+  std::mutex tsfn_mu;
+  napi_threadsafe_function tsfn = nullptr;
+  bool tsfn_usable = false;
+
+  // JS-thread only.
+  bool tsfn_finalized = false;  // Node freed the function: no ref/unref any more
+  bool exit_delivered = false;  // the worker was joined; no event reaches JS after this
+
+  ~SwimInstance() override {
+    // Normally joined long ago; this only matters if teardown skipped every other path.
+    // The listener (this) must stay intact until the thread is gone.
+    if (worker) {
+      worker->RequestStop();
+      worker->Join();
+    }
+  }
+
+  void OnEventsPending() override { Notify(kNoticeEvents, false); }
+  void OnWorkerExit() override { Notify(kNoticeExit, true); }
+
+  void Notify(Notice kind, bool release) {
+    std::lock_guard<std::mutex> lock(tsfn_mu);
+    if (!tsfn_usable) return;
+    napi_status s =
+        napi_call_threadsafe_function(tsfn, reinterpret_cast<void*>(kind), napi_tsfn_nonblocking);
+    if (s == napi_closing) {
+      // The env is going away; Node already dropped our thread count. Never touch it again.
+      tsfn_usable = false;
+      return;
+    }
+    if (release) {
+      napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+      tsfn_usable = false;
+    }
+  }
+};
+
+namespace {
+
+// Stops (if this caller wins RUNNING -> STOPPING) and joins. Blocks: teardown only.
+void StopAndJoin(SwimInstance* inst) {
+  if (!inst->worker) return;
+  if (inst->state->cas(swim_io::kStateRunning, swim_io::kStateStopping)) inst->worker->RequestStop();
+  inst->worker->Join();
+}
+
+// The env is being torn down (process exit, worker.terminate()): no worker may outlive it.
+void EnvCleanup(void* arg) {
+  AddonData* data = static_cast<AddonData*>(arg);
+  auto live = std::move(data->live_swims);
+  data->live_swims.clear();
+  for (auto& kv : live) StopAndJoin(kv.first);
+  // `live` releases its references here; instances still referenced by a wrapper or a
+  // thread-safe function are freed by those later.
+}
+
+Napi::Value FormatUuid(Napi::Env env, const swim::Uuid& uuid) {
+  char text[37];
+  swim::uuid_format(uuid, text);
+  return Napi::String::New(env, text);
+}
+
+Napi::Value FormatAddr(Napi::Env env, const swim::Addr& addr) {
+  char text[22];
+  swim::addr_format(addr, text);
+  return Napi::String::New(env, text);
+}
+
+Napi::Object MemberToJs(Napi::Env env, const swim::MemberSnapshot& m) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("uuid", FormatUuid(env, m.uuid));
+  o.Set("uri", FormatAddr(env, m.addr));
+  o.Set("status", Napi::Number::New(env, static_cast<int>(m.status)));
+  o.Set("generation", Napi::BigInt::New(env, static_cast<uint64_t>(m.incarnation.generation)));
+  o.Set("version", Napi::BigInt::New(env, static_cast<uint64_t>(m.incarnation.version)));
+  if (m.has_payload)
+    o.Set("payload", Napi::Buffer<uint8_t>::Copy(env, m.payload.data(), m.payload.size()));
+  o.Set("isSelf", Napi::Boolean::New(env, m.is_self));
+  return o;
+}
+
+void ThrowWorkerError(Napi::Env env, const swim_io::WorkerError& err) {
+  Napi::Error e = Napi::Error::New(env, err.message);
+  if (err.uv_code != 0) e.Set("uvCode", Napi::String::New(env, uv_err_name(err.uv_code)));
+  if (err.command != swim::CommandError::Ok)
+    e.Set("commandError", Napi::Number::New(env, static_cast<int>(err.command)));
+  e.ThrowAsJavaScriptException();
+}
+
+bool GetUuid(const Napi::Value& v, swim::Uuid* out) {
+  if (!v.IsBuffer()) return false;
+  Napi::Buffer<uint8_t> b = v.As<Napi::Buffer<uint8_t>>();
+  if (b.Length() != swim::kUuidSize) return false;
+  std::memcpy(out->bytes, b.Data(), swim::kUuidSize);
+  return true;
+}
+
+bool GetU32(const Napi::Value& v, uint32_t max, uint32_t* out) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint64_t>(d))) return false;
+  *out = static_cast<uint32_t>(d);
+  return true;
+}
+
+bool GetAddr(const Napi::Value& ip, const Napi::Value& port, swim::Addr* out) {
+  uint32_t i, p;
+  if (!GetU32(ip, 0xffffffffu, &i) || !GetU32(port, 0xffff, &p)) return false;
+  out->ip = i;
+  out->port = static_cast<uint16_t>(p);
+  return true;
+}
+
+bool GetPositive(const Napi::Value& v, double* out) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d > 0) || d > 1e9) return false;
+  *out = d;
+  return true;
+}
+
+bool GetU64(const Napi::Value& v, uint64_t* out) {
+  if (!v.IsBigInt()) return false;
+  bool lossless = false;
+  *out = v.As<Napi::BigInt>().Uint64Value(&lossless);
+  return lossless;
+}
+
+// Receives the worker's notices on the JS thread (the thread-safe function's call_js).
+void CallJs(napi_env raw_env, napi_value js_cb, void* context, void* data) {
+  // Null env: Node is tearing the env down and only emptying the queue.
+  if (raw_env == nullptr || js_cb == nullptr) return;
+  SwimInstance* inst = static_cast<SwimInstance*>(context);
+  Napi::Env env(raw_env);
+  Napi::Function cb(raw_env, js_cb);
+  uintptr_t kind = reinterpret_cast<uintptr_t>(data);
+  if (inst->exit_delivered) return;
+  if (kind == kNoticeEvents) {
+    std::vector<swim::MemberEvent> events;
+    inst->worker->TakeEvents(&events);
+    if (events.empty()) return;
+    Napi::Array arr = Napi::Array::New(env, events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      Napi::Object ev = Napi::Object::New(env);
+      ev.Set("mask", Napi::Number::New(env, events[i].mask));
+      ev.Set("member", MemberToJs(env, events[i].member));
+      arr.Set(static_cast<uint32_t>(i), ev);
+    }
+    cb.Call({Napi::String::New(env, "events"), arr});
+    return;  // an exception stays pending: Node reports it as uncaught
+  }
+  if (kind == kNoticeExit) {
+    // The thread has released the function and only stores TERMINATED before returning:
+    // this join is over in microseconds.
+    inst->worker->Join();
+    inst->exit_delivered = true;
+    std::string fatal = inst->worker->FatalError();
+    // Keep ourselves alive across the erase: the function's finalize data still holds a
+    // reference, but be explicit about it.
+    std::shared_ptr<SwimInstance> keep;
+    auto it = inst->addon->live_swims.find(inst);
+    if (it != inst->addon->live_swims.end()) {
+      keep = it->second;
+      inst->addon->live_swims.erase(it);
+    }
+    Napi::Value err = env.Undefined();
+    if (!fatal.empty()) err = Napi::String::New(env, fatal);
+    cb.Call({Napi::String::New(env, "exit"), err});
+    // The worker (engine, loop, buffers) is not needed any more: free it now rather than
+    // when the wrapper happens to be collected. The JS side cached what it still shows.
+    inst->worker.reset();
+  }
+}
+
+void TsfnFinalize(napi_env, void* finalize_data, void* context) {
+  SwimInstance* inst = static_cast<SwimInstance*>(context);
+  {
+    std::lock_guard<std::mutex> lock(inst->tsfn_mu);
+    inst->tsfn_usable = false;
+  }
+  inst->tsfn_finalized = true;
+  delete static_cast<std::shared_ptr<SwimInstance>*>(finalize_data);
+}
+
+void StateBufferFinalize(napi_env, void*, void* hint) {
+  delete static_cast<std::shared_ptr<swim_io::StateCell>*>(hint);
+}
+
+class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(
+        env, "SwimHandle",
+        {
+            InstanceMethod<&SwimHandle::StateBuffer>("stateBuffer"),
+            InstanceMethod<&SwimHandle::StateLoad>("stateLoad"),
+            InstanceMethod<&SwimHandle::StateCas>("stateCas"),
+            InstanceMethod<&SwimHandle::Stop>("stop"),
+            InstanceMethod<&SwimHandle::InjectFatal>("injectFatal"),
+            InstanceMethod<&SwimHandle::Ref>("ref"),
+            InstanceMethod<&SwimHandle::Unref>("unref"),
+            InstanceMethod<&SwimHandle::AddMember>("addMember"),
+            InstanceMethod<&SwimHandle::RemoveMember>("removeMember"),
+            InstanceMethod<&SwimHandle::ProbeMember>("probeMember"),
+            InstanceMethod<&SwimHandle::Broadcast>("broadcast"),
+            InstanceMethod<&SwimHandle::SetPayload>("setPayload"),
+            InstanceMethod<&SwimHandle::Quit>("quit"),
+            InstanceMethod<&SwimHandle::Configure>("configure"),
+            InstanceMethod<&SwimHandle::Info>("info"),
+            InstanceMethod<&SwimHandle::Members>("members"),
+            InstanceMethod<&SwimHandle::Member>("member"),
+            InstanceMethod<&SwimHandle::Self>("self"),
+            InstanceMethod<&SwimHandle::Stats>("stats"),
+        });
+  }
+
+  // new SwimHandle(options, callback(kind, arg))
+  explicit SwimHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SwimHandle>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+      Napi::TypeError::New(env, "SwimHandle(options, callback)").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    swim_io::WorkerConfig cfg;
+    bool ok = GetAddr(o.Get("ip"), o.Get("port"), &cfg.bind) && GetUuid(o.Get("uuid"), &cfg.uuid) &&
+              GetPositive(o.Get("heartbeatRate"), &cfg.heartbeat_rate) &&
+              GetPositive(o.Get("ackTimeout"), &cfg.ack_timeout);
+    uint32_t gc = 0;
+    ok = ok && GetU32(o.Get("gcMode"), 1, &gc);
+    Napi::Value generation = o.Get("generation");
+    if (ok && !generation.IsUndefined()) {
+      cfg.has_generation = true;
+      ok = GetU64(generation, &cfg.generation);
+    }
+    Napi::Value payload = o.Get("payload");
+    if (ok && !payload.IsUndefined()) {
+      ok = payload.IsBuffer();
+      if (ok) {
+        Napi::Buffer<uint8_t> b = payload.As<Napi::Buffer<uint8_t>>();
+        cfg.has_payload = true;
+        cfg.payload.assign(b.Data(), b.Data() + b.Length());
+      }
+    }
+    Napi::Value seed = o.Get("seed");
+    if (ok && !seed.IsUndefined()) ok = GetU64(seed, &cfg.seed);
+    if (!ok) {
+      Napi::TypeError::New(env, "SwimHandle: malformed options").ThrowAsJavaScriptException();
+      return;
+    }
+    cfg.gc_mode = gc == 0 ? swim::GcMode::On : swim::GcMode::Off;
+
+    AddonData* addon = env.GetInstanceData<AddonData>();
+    auto inst = std::make_shared<SwimInstance>();
+    inst->addon = addon;
+    inst->state = std::make_shared<swim_io::StateCell>();
+
+    swim_io::WorkerError err;
+    inst->worker = swim_io::Worker::Open(cfg, inst->state, inst.get(), &err);
+    if (!inst->worker) {
+      inst->state->store(swim_io::kStateTerminated);
+      ThrowWorkerError(env, err);
+      return;
+    }
+
+    auto* finalize_data = new std::shared_ptr<SwimInstance>(inst);
+    napi_value name;
+    napi_create_string_utf8(env, "swim-native:events", NAPI_AUTO_LENGTH, &name);
+    napi_status s = napi_create_threadsafe_function(env, info[1], nullptr, name, 0, 1, finalize_data,
+                                                    TsfnFinalize, inst.get(), CallJs, &inst->tsfn);
+    if (s != napi_ok) {
+      delete finalize_data;
+      inst->worker.reset();  // never started: closes its loop and socket
+      inst->state->store(swim_io::kStateTerminated);
+      Napi::Error::New(env, "napi_create_threadsafe_function failed").ThrowAsJavaScriptException();
+      return;
+    }
+    inst->tsfn_usable = true;
+
+    if (!inst->worker->Start(&err)) {
+      {
+        std::lock_guard<std::mutex> lock(inst->tsfn_mu);
+        napi_release_threadsafe_function(inst->tsfn, napi_tsfn_release);
+        inst->tsfn_usable = false;
+      }
+      ThrowWorkerError(env, err);
+      return;
+    }
+    addon->live_swims.emplace(inst.get(), inst);
+    inst_ = std::move(inst);
+  }
+
+  ~SwimHandle() override {
+    // Collected (or env teardown). Never blocks: a running worker is asked to stop and is
+    // joined by its exit notice or by the env cleanup hook, which keep the instance alive.
+    if (inst_ && inst_->worker &&
+        inst_->state->cas(swim_io::kStateRunning, swim_io::kStateStopping))
+      inst_->worker->RequestStop();
+  }
+
+ private:
+  // For calls that need the worker. It is gone once the exit notice was delivered; the JS
+  // layer never calls these then (ERR_SWIM_CLOSED), so this only guards misuse.
+  bool Live(Napi::Env env) {
+    if (inst_ && inst_->worker) return true;
+    Napi::Error::New(env, "SwimHandle: the worker has ended").ThrowAsJavaScriptException();
+    return false;
+  }
+
+  // For calls that only need the instance (state word, lifecycle).
+  bool Has(Napi::Env env) {
+    if (inst_) return true;
+    Napi::Error::New(env, "SwimHandle is not initialised").ThrowAsJavaScriptException();
+    return false;
+  }
+
+  // An ArrayBuffer over the state word, kept alive by its own reference to the cell; or
+  // null where external buffers are not allowed (V8 sandbox), then JS uses stateLoad/Cas.
+  Napi::Value StateBuffer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Has(env)) return env.Undefined();
+    auto* hint = new std::shared_ptr<swim_io::StateCell>(inst_->state);
+    napi_value ab;
+    napi_status s = napi_create_external_arraybuffer(env, static_cast<void*>(&inst_->state->word), 4,
+                                                     StateBufferFinalize, hint, &ab);
+    if (s != napi_ok) {
+      delete hint;
+      if (env.IsExceptionPending()) env.GetAndClearPendingException();
+      return env.Null();
+    }
+    return Napi::Value(env, ab);
+  }
+
+  Napi::Value StateLoad(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Has(env)) return env.Undefined();
+    return Napi::Number::New(env, inst_->state->load());
+  }
+
+  Napi::Value StateCas(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Has(env)) return env.Undefined();
+    uint32_t expect, desired;
+    if (!GetU32(info[0], 3, &expect) || !GetU32(info[1], 3, &desired)) {
+      Napi::TypeError::New(env, "stateCas(expect, desired)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return Napi::Boolean::New(env, inst_->state->cas(expect, desired));
+  }
+
+  // Native stop: does not consult the state word (the JS caller won the CAS; tests call
+  // it without). Idempotent; a no-op once the worker has ended and was released.
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Has(env)) return env.Undefined();
+    if (inst_->worker) inst_->worker->RequestStop();
+    return env.Undefined();
+  }
+
+  Napi::Value InjectFatal(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Has(env) || !inst_->worker) return env.Undefined();
+    std::string why = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+    inst_->worker->InjectFatal(why);
+    return env.Undefined();
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (inst_ && !inst_->tsfn_finalized) napi_ref_threadsafe_function(env, inst_->tsfn);
+    return env.Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (inst_ && !inst_->tsfn_finalized) napi_unref_threadsafe_function(env, inst_->tsfn);
+    return env.Undefined();
+  }
+
+  Napi::Value Code(Napi::Env env, swim::CommandError e) {
+    return Napi::Number::New(env, static_cast<int>(e));
+  }
+
+  Napi::Value BadArgs(Napi::Env env, const char* usage) {
+    Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  Napi::Value AddMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    swim::Addr a;
+    swim::Uuid u;
+    if (!GetAddr(info[0], info[1], &a) || !GetUuid(info[2], &u))
+      return BadArgs(env, "addMember(ip, port, uuid)");
+    return Code(env, inst_->worker->AddMember(a, u));
+  }
+
+  Napi::Value RemoveMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    swim::Uuid u;
+    if (!GetUuid(info[0], &u)) return BadArgs(env, "removeMember(uuid)");
+    return Code(env, inst_->worker->RemoveMember(u));
+  }
+
+  Napi::Value ProbeMember(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    swim::Addr a;
+    if (!GetAddr(info[0], info[1], &a)) return BadArgs(env, "probeMember(ip, port)");
+    return Code(env, inst_->worker->ProbeMember(a));
+  }
+
+  Napi::Value Broadcast(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    uint32_t port;
+    if (!GetU32(info[0], 0xffff, &port)) return BadArgs(env, "broadcast(port)");
+    return Code(env, inst_->worker->Broadcast(static_cast<uint16_t>(port)));
+  }
+
+  Napi::Value SetPayload(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    if (info[0].IsNull() || info[0].IsUndefined())
+      return Code(env, inst_->worker->SetPayload(nullptr, 0, false));
+    if (!info[0].IsBuffer()) return BadArgs(env, "setPayload(buffer | null)");
+    Napi::Buffer<uint8_t> b = info[0].As<Napi::Buffer<uint8_t>>();
+    return Code(env, inst_->worker->SetPayload(b.Data(), b.Length(), true));
+  }
+
+  Napi::Value Quit(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    return Code(env, inst_->worker->Quit());
+  }
+
+  // configure({ ip?, port?, uuid?, heartbeatRate?, ackTimeout?, gcMode? }) -> error code;
+  // throws (with uvCode) when binding the new uri fails.
+  Napi::Value Configure(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    if (!info[0].IsObject()) return BadArgs(env, "configure(patch)");
+    Napi::Object o = info[0].As<Napi::Object>();
+    swim::ConfigPatch p;
+    bool ok = true;
+    if (o.Has("ip")) {
+      p.has_uri = true;
+      ok = GetAddr(o.Get("ip"), o.Get("port"), &p.uri);
+    }
+    if (ok && o.Has("uuid")) {
+      p.has_uuid = true;
+      ok = GetUuid(o.Get("uuid"), &p.uuid);
+    }
+    if (ok && o.Has("heartbeatRate")) {
+      p.has_heartbeat_rate = true;
+      ok = GetPositive(o.Get("heartbeatRate"), &p.heartbeat_rate);
+    }
+    if (ok && o.Has("ackTimeout")) {
+      p.has_ack_timeout = true;
+      ok = GetPositive(o.Get("ackTimeout"), &p.ack_timeout);
+    }
+    if (ok && o.Has("gcMode")) {
+      uint32_t gc = 0;
+      ok = GetU32(o.Get("gcMode"), 1, &gc);
+      p.has_gc_mode = true;
+      p.gc_mode = gc == 0 ? swim::GcMode::On : swim::GcMode::Off;
+    }
+    if (!ok) return BadArgs(env, "configure: malformed patch");
+    swim_io::WorkerError err;
+    if (inst_->worker->Configure(p, &err)) return Code(env, swim::CommandError::Ok);
+    if (err.command != swim::CommandError::Ok) return Code(env, err.command);
+    ThrowWorkerError(env, err);
+    return env.Undefined();
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    swim_io::Worker::Info i = inst_->worker->GetInfo();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("uri", FormatAddr(env, i.uri));
+    o.Set("port", Napi::Number::New(env, i.uri.port));
+    o.Set("uuid", FormatUuid(env, i.uuid));
+    o.Set("heartbeatRate", Napi::Number::New(env, i.heartbeat_rate));
+    o.Set("ackTimeout", Napi::Number::New(env, i.ack_timeout));
+    o.Set("gcMode", Napi::Number::New(env, i.gc_mode == swim::GcMode::On ? 0 : 1));
+    o.Set("size", Napi::Number::New(env, static_cast<double>(i.size)));
+    o.Set("quitting", Napi::Boolean::New(env, i.quitting));
+    return o;
+  }
+
+  Napi::Value Members(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    std::vector<swim::MemberSnapshot> ms;
+    inst_->worker->Members(&ms);
+    Napi::Array arr = Napi::Array::New(env, ms.size());
+    for (size_t i = 0; i < ms.size(); ++i) arr.Set(static_cast<uint32_t>(i), MemberToJs(env, ms[i]));
+    return arr;
+  }
+
+  Napi::Value Member(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    swim::Uuid u;
+    if (!GetUuid(info[0], &u)) return BadArgs(env, "member(uuid)");
+    swim::MemberSnapshot m;
+    if (!inst_->worker->Member(u, &m)) return env.Undefined();
+    return MemberToJs(env, m);
+  }
+
+  Napi::Value Self(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    swim::MemberSnapshot m;
+    inst_->worker->Self(&m);
+    return MemberToJs(env, m);
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    swim::Stats s;
+    swim_io::WorkerStats w;
+    inst_->worker->GetStats(&s, &w);
+    Napi::Object o = Napi::Object::New(env);
+    auto n = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
+    n("packetsSent", s.packets_sent);
+    n("bytesSent", s.bytes_sent);
+    n("packetsReceived", s.packets_received);
+    n("bytesReceived", s.bytes_received);
+    n("packetsDropped", s.packets_dropped);
+    Napi::Object drops = Napi::Object::New(env);
+    for (size_t i = 1; i < swim::kDecodeErrorCount; ++i)
+      drops.Set(swim::decode_error_name(static_cast<swim::DecodeError>(i)),
+                Napi::Number::New(env, static_cast<double>(s.drops[i])));
+    drops.Set("wrong_destination", Napi::Number::New(env, static_cast<double>(s.drops_wrong_destination)));
+    drops.Set("self_source", Napi::Number::New(env, static_cast<double>(s.drops_self_source)));
+    o.Set("drops", drops);
+    n("pingsSent", s.pings_sent);
+    n("acksSent", s.acks_sent);
+    n("pingsReceived", s.pings_received);
+    n("acksReceived", s.acks_received);
+    n("indirectPingsSent", s.indirect_pings_sent);
+    n("indirectPingsForwarded", s.indirect_pings_forwarded);
+    n("ackTimeouts", s.ack_timeouts);
+    n("sendErrors", w.send_errors);
+    n("sendQueued", w.send_queued);
+    n("receiveErrors", w.receive_errors);
+    n("transformDrops", w.transform_drops);
+    n("broadcastTargets", w.broadcast_targets);
+    return o;
+  }
+
+  std::shared_ptr<SwimInstance> inst_;
+};
+
+// Names of swim::CommandError by code, for messages.
+Napi::Value CommandErrorNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t n = static_cast<size_t>(swim::CommandError::Count_);
+  Napi::Array arr = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; ++i)
+    arr.Set(static_cast<uint32_t>(i),
+            Napi::String::New(env, swim::command_error_name(static_cast<swim::CommandError>(i))));
+  return arr;
+}
+
+// Stops and joins every live worker of this env now (process 'exit': Node does not run
+// env cleanup hooks on process.exit() in the main thread, and a thread must not keep
+// running while the process exits).
+Napi::Value ShutdownAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnvCleanup(env.GetInstanceData<AddonData>());
+  return env.Undefined();
+}
+
+// Workers of this env not yet joined (tests: leaks, teardown).
+Napi::Value LiveWorkers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::Number::New(env, static_cast<double>(env.GetInstanceData<AddonData>()->live_swims.size()));
+}
+
+}  // namespace
+
+void InitSwim(Napi::Env env, Napi::Object exports) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  Napi::Function ctor = SwimHandle::Define(env);
+  data->swim_ctor = Napi::Persistent(ctor);
+  exports.Set("SwimHandle", ctor);
+  exports.Set("swimCommandErrorNames", Napi::Function::New<CommandErrorNames>(env, "swimCommandErrorNames"));
+  exports.Set("swimShutdownAll", Napi::Function::New<ShutdownAll>(env, "swimShutdownAll"));
+  exports.Set("swimLiveWorkers", Napi::Function::New<LiveWorkers>(env, "swimLiveWorkers"));
+  exports.Set("swimStateValues",
+              [&] {
+                Napi::Object o = Napi::Object::New(env);
+                o.Set("NEW", Napi::Number::New(env, swim_io::kStateNew));
+                o.Set("RUNNING", Napi::Number::New(env, swim_io::kStateRunning));
+                o.Set("STOPPING", Napi::Number::New(env, swim_io::kStateStopping));
+                o.Set("TERMINATED", Napi::Number::New(env, swim_io::kStateTerminated));
+                return o;
+              }());
+  // Node frees the instance data from a hook registered when the addon's napi_env was
+  // made, before this one; hooks run in reverse order, so `data` is alive when we run.
+  napi_add_env_cleanup_hook(env, EnvCleanup, data);
+}
+
+}  // namespace swim_binding

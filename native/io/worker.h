@@ -1,0 +1,250 @@
+// The worker: one native thread per Swim instance that drives the sans-IO engine with a
+// private libuv loop (UDP socket, deadline timer, wake-up async). No N-API here; the
+// binding talks to it through WorkerListener and the methods below.
+//
+// Threading model
+// - The engine is guarded by engine_mu_. The worker thread holds it only while calling
+//   into the engine (one datagram, one timer tick), never across a send or a receive.
+//   Commands (addMember, setPayload, quit...) and reads (members, stats...) run on the
+//   caller's (JS) thread under the same lock, so they see and change a consistent state
+//   and return the engine's error synchronously; then they wake the worker, which sends
+//   what the command produced and re-arms its timer.
+// - Member events are merged per member in a pending list (events_mu_) until the JS side
+//   takes them; the listener is told once per batch, and never waited for.
+// - Lifecycle: a shared 32-bit state word NEW -> RUNNING -> STOPPING -> TERMINATED
+//   (DESIGN.md). RequestStop() and Join() are idempotent under their own locks; the
+//   worker thread writes TERMINATED as its very last act.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/engine.h"
+
+namespace swim_io {
+
+enum : uint32_t {
+  kStateNew = 0,
+  kStateRunning = 1,
+  kStateStopping = 2,
+  kStateTerminated = 3,
+};
+
+// The lifecycle word shared by the worker thread, the binding and JavaScript (through an
+// external ArrayBuffer over `word`). Reference-counted so it outlives whichever side
+// lets go last.
+struct StateCell {
+  std::atomic<uint32_t> word{kStateNew};
+  uint32_t load() const { return word.load(std::memory_order_seq_cst); }
+  void store(uint32_t v) { word.store(v, std::memory_order_seq_cst); }
+  bool cas(uint32_t expect, uint32_t desired) {
+    return word.compare_exchange_strong(expect, desired, std::memory_order_seq_cst);
+  }
+};
+static_assert(sizeof(std::atomic<uint32_t>) == 4, "the state word must be 32 bits");
+
+// The seam for packet encryption (issue 6): applied to every datagram after the engine
+// produced it and before the engine sees it. Called on the worker thread only.
+class DatagramTransform {
+ public:
+  virtual ~DatagramTransform() = default;
+  // Plain text -> wire. False drops the datagram (counted).
+  virtual bool Seal(const uint8_t* in, size_t size, std::vector<uint8_t>* out) = 0;
+  // Wire -> plain text. False drops the datagram (counted).
+  virtual bool Open(const uint8_t* in, size_t size, std::vector<uint8_t>* out) = 0;
+};
+
+// Told about work for the JS thread. Called on the worker thread; must never block.
+class WorkerListener {
+ public:
+  virtual ~WorkerListener() = default;
+  // Events were added to an empty pending list. Not called again until TakeEvents().
+  virtual void OnEventsPending() = 0;
+  // The loop has ended and every handle is closed; the next and last thing the worker
+  // thread does is to store TERMINATED.
+  virtual void OnWorkerExit() = 0;
+};
+
+struct WorkerConfig {
+  swim::Addr bind;  // port 0: any free port; the engine gets the bound one
+  swim::Uuid uuid;
+  bool has_generation = false;
+  uint64_t generation = 0;
+  double heartbeat_rate = 1.0;
+  double ack_timeout = 30.0;
+  swim::GcMode gc_mode = swim::GcMode::On;
+  bool has_payload = false;
+  std::vector<uint8_t> payload;
+  uint64_t seed = 0;  // 0: random
+};
+
+struct WorkerError {
+  int uv_code = 0;  // libuv error (negative errno on Unix), when the failure is a system call
+  swim::CommandError command = swim::CommandError::Ok;  // when the engine refused
+  std::string message;
+};
+
+// Counters the worker keeps besides the engine's.
+struct WorkerStats {
+  uint64_t send_errors = 0;       // sends that failed (unreachable, EPERM...)
+  uint64_t send_queued = 0;       // sends that had to wait for the socket (EAGAIN)
+  uint64_t receive_errors = 0;    // recv errors reported by the socket
+  uint64_t transform_drops = 0;   // datagrams the transform refused either way
+  uint64_t broadcast_targets = 0; // broadcast addresses the last broadcast went to
+};
+
+class Worker {
+ public:
+  // Creates the loop and the socket and binds it on the caller's thread, then configures
+  // the engine with the bound address. Returns null and fills *err on failure. The
+  // listener must outlive the thread (until Join() returned).
+  static std::unique_ptr<Worker> Open(const WorkerConfig& cfg, std::shared_ptr<StateCell> state,
+                                      WorkerListener* listener, WorkerError* err);
+  ~Worker();  // stops and joins if the caller did not
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Stores RUNNING and starts the thread. On failure the state goes to TERMINATED.
+  bool Start(WorkerError* err);
+
+  // --- commands (any thread; run under the engine lock, then wake the worker) ---
+  swim::CommandError AddMember(swim::Addr uri, const swim::Uuid& uuid);
+  swim::CommandError RemoveMember(const swim::Uuid& uuid);
+  swim::CommandError ProbeMember(swim::Addr uri);
+  swim::CommandError Broadcast(uint16_t port);
+  swim::CommandError SetPayload(const uint8_t* data, size_t size, bool present);
+  // Tells every member we leave; the worker stops by itself once that is sent.
+  swim::CommandError Quit();
+  // A new uri binds a new socket first (synchronously, so EADDRINUSE is reported here);
+  // the worker switches to it on its next wake-up. False and *err on failure.
+  bool Configure(const swim::ConfigPatch& patch, WorkerError* err);
+  // Replaces the datagram transform (null: plain text). Takes effect on the worker thread.
+  void SetTransform(std::shared_ptr<DatagramTransform> transform);
+
+  // --- reads (any thread; a consistent view of the engine at one instant) ---
+  struct Info {
+    swim::Addr uri;
+    swim::Uuid uuid;
+    double heartbeat_rate = 0, ack_timeout = 0;
+    swim::GcMode gc_mode = swim::GcMode::On;
+    size_t size = 0;
+    bool quitting = false;
+  };
+  Info GetInfo() const;
+  void Members(std::vector<swim::MemberSnapshot>* out) const;
+  bool Member(const swim::Uuid& uuid, swim::MemberSnapshot* out) const;
+  void Self(swim::MemberSnapshot* out) const;
+  void GetStats(swim::Stats* engine, WorkerStats* worker) const;
+
+  // Moves out the events merged since the last call (JS thread).
+  void TakeEvents(std::vector<swim::MemberEvent>* out);
+
+  // --- lifecycle ---
+  // Asks the thread to stop. Does not consult or change the state word (the caller won
+  // the CAS, or is a test). Idempotent, never blocks, safe from any thread.
+  void RequestStop();
+  // Waits for the thread to end. Idempotent; must not be called from the worker thread.
+  void Join();
+  bool Joined() const;
+  // Non-empty when the worker ended because of an error (not close/quit).
+  std::string FatalError() const;
+  // Test-only: make the worker fail as if its socket broke.
+  void InjectFatal(const std::string& why);
+
+  const std::shared_ptr<StateCell>& state() const { return state_; }
+
+ private:
+  struct Socket;
+  struct SendReq;
+
+  Worker(std::shared_ptr<StateCell> state, WorkerListener* listener, uint64_t seed);
+  static swim::Time Now();
+
+  bool InitLoop(WorkerError* err);
+  bool OpenSocketOnLoop(swim::Addr bind, swim::Addr* bound, WorkerError* err);
+  void CloseLoopSynchronously();  // only while no thread runs the loop
+  void Wake();
+
+  static void ThreadMain(void* arg);
+  void Run();
+
+  // Worker-thread side.
+  static void OnAsync(uv_async_t* h);
+  static void OnTimer(uv_timer_t* h);
+  static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void OnRecv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const struct sockaddr* addr,
+                     unsigned flags);
+  static void OnSendDone(uv_udp_send_t* req, int status);
+  static void OnHandleClosed(uv_handle_t* h);
+  // One turn of work: feed a datagram (if any), run due timers, drain the engine's
+  // outputs under its lock, then publish events, send, and re-arm the timer unlocked.
+  void Step(const uint8_t* data, size_t size, const swim::Addr* from);
+  void SendAll();
+  void SendOne(const swim::Addr& to, const uint8_t* data, size_t size);
+  void BroadcastOne(uint16_t port, const uint8_t* data, size_t size);
+  void PublishEvents();
+  void SwapSocket(int fd);
+  void Fail(const std::string& why);
+  void BeginShutdown();
+  void MaybeFinishQuit();
+
+  // --- shared, immutable after Open ---
+  std::shared_ptr<StateCell> state_;
+  WorkerListener* listener_;
+
+  // --- engine, guarded by engine_mu_ ---
+  mutable std::mutex engine_mu_;
+  swim::Engine engine_;
+
+  // --- commands to the worker thread, guarded by cmd_mu_ ---
+  mutable std::mutex cmd_mu_;
+  bool async_open_ = false;  // the async handle accepts uv_async_send
+  bool stop_requested_ = false;
+  int pending_fd_ = -1;  // a socket bound by Configure(), for the worker to switch to
+  std::string injected_fatal_;
+  std::shared_ptr<DatagramTransform> pending_transform_;
+  bool has_pending_transform_ = false;
+  std::string fatal_;
+
+  // --- events, guarded by events_mu_ ---
+  std::mutex events_mu_;
+  std::vector<swim::MemberEvent> pending_events_;
+  std::unordered_map<std::string, size_t> pending_index_;  // uuid bytes -> index
+  bool listener_told_ = false;
+
+  // --- thread, guarded by join_mu_ ---
+  mutable std::mutex join_mu_;
+  uv_thread_t thread_{};
+  bool started_ = false;
+  bool joined_ = false;
+
+  // --- worker-thread only (or the constructing thread before Start) ---
+  uv_loop_t loop_{};
+  bool loop_inited_ = false;
+  uv_async_t async_{};
+  uv_timer_t timer_{};
+  uv_timer_t quit_guard_{};
+  Socket* socket_ = nullptr;
+  bool shutting_down_ = false;
+  bool quit_guard_armed_ = false;
+  std::shared_ptr<DatagramTransform> transform_;
+  std::vector<swim::Datagram> outbox_;
+  std::vector<swim::MemberEvent> events_;
+  std::vector<uint8_t> sealed_, opened_;
+  swim::Time deadline_ = swim::kNever;
+  bool quitting_ = false;
+  alignas(8) uint8_t recv_buf_[65536];
+
+  // --- counters: written by the worker thread, read anywhere ---
+  std::atomic<uint64_t> send_errors_{0}, send_queued_{0}, receive_errors_{0},
+      transform_drops_{0}, broadcast_targets_{0};
+};
+
+}  // namespace swim_io

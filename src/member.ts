@@ -1,0 +1,134 @@
+// Member snapshots and member events, built from what the native side hands over.
+import { C1, Packr } from 'msgpackr';
+import { SwimError } from './errors';
+import { MAX_PAYLOAD_SIZE, type Incarnation, type MemberStatus } from './codec';
+
+export type { Incarnation, MemberStatus };
+
+/** A member as it was when read: a plain object, never updated afterwards. */
+export interface Member {
+  uuid: string;
+  uri: string;
+  status: MemberStatus;
+  incarnation: Incarnation;
+  /** The payload decoded from MessagePack; the raw Buffer when it is not MessagePack; undefined when none. */
+  payload: unknown;
+  /** The payload bytes as sent, or undefined when the member has none. */
+  payloadRaw: Buffer | undefined;
+  /** True for this instance's own member. */
+  isSelf: boolean;
+}
+
+/** Bits of `MemberEvent.mask` (the values of Tarantool's swim event types). */
+export const EventMask = Object.freeze({
+  NEW: 1,
+  NEW_STATUS: 2,
+  NEW_URI: 4,
+  NEW_GENERATION: 8,
+  NEW_VERSION: 16,
+  NEW_INCARNATION: 8 | 16,
+  NEW_PAYLOAD: 32,
+  UPDATE: 2 | 4 | 8 | 16 | 32,
+  DROP: 64,
+});
+
+/**
+ * What changed about one member. Changes that happen while an event is still undelivered
+ * (for example while the event loop is busy) merge into one event whose `member` is the
+ * latest state and whose mask is the union of the changes.
+ */
+export class MemberEvent {
+  readonly member: Member;
+  readonly mask: number;
+  readonly isNew: boolean;
+  readonly isDrop: boolean;
+  readonly isUpdate: boolean;
+  readonly isNewStatus: boolean;
+  readonly isNewUri: boolean;
+  readonly isNewIncarnation: boolean;
+  readonly isNewGeneration: boolean;
+  readonly isNewVersion: boolean;
+  readonly isNewPayload: boolean;
+
+  constructor(member: Member, mask: number) {
+    this.member = member;
+    this.mask = mask;
+    this.isNew = (mask & EventMask.NEW) !== 0;
+    this.isDrop = (mask & EventMask.DROP) !== 0;
+    this.isUpdate = (mask & EventMask.UPDATE) !== 0;
+    this.isNewStatus = (mask & EventMask.NEW_STATUS) !== 0;
+    this.isNewUri = (mask & EventMask.NEW_URI) !== 0;
+    this.isNewIncarnation = (mask & EventMask.NEW_INCARNATION) !== 0;
+    this.isNewGeneration = (mask & EventMask.NEW_GENERATION) !== 0;
+    this.isNewVersion = (mask & EventMask.NEW_VERSION) !== 0;
+    this.isNewPayload = (mask & EventMask.NEW_PAYLOAD) !== 0;
+  }
+}
+
+// Plain MessagePack only: no records or other extensions, which Tarantool's decoder
+// (and any other peer) would not understand; small maps as fixmaps.
+// 64-bit integers decode as numbers when safe, else as bigint ('auto', missing from the typings).
+const packr = new Packr({
+  useRecords: false,
+  variableMapSize: true,
+  int64AsType: 'auto' as 'number',
+});
+
+export function encodePayload(value: unknown): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = packr.pack(value);
+  } catch (err) {
+    throw new SwimError('ERR_SWIM_INVALID_ARG', `payload cannot be encoded as MessagePack: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  checkPayloadSize(bytes.length);
+  return bytes;
+}
+
+export function checkPayloadSize(size: number): void {
+  if (size > MAX_PAYLOAD_SIZE)
+    throw new SwimError(
+      'ERR_SWIM_PAYLOAD_TOO_LARGE',
+      `payload is ${size} bytes, at most ${MAX_PAYLOAD_SIZE} fit in a SWIM packet`,
+    );
+}
+
+/** Decodes a payload; anything that is not exactly one MessagePack value stays a Buffer. */
+export function decodePayload(raw: Buffer): unknown {
+  if (raw.length === 0) return raw;
+  try {
+    const value: unknown = packr.unpack(raw);
+    if (value === C1) return raw;  // 0xc1 is "never used" in MessagePack
+    return value;
+  } catch {
+    return raw;
+  }
+}
+
+/** The shape the native side returns for a member. */
+export interface NativeMember {
+  uuid: string;
+  uri: string;
+  status: number;
+  generation: bigint;
+  version: bigint;
+  payload?: Buffer;
+  isSelf: boolean;
+}
+
+const STATUS: readonly MemberStatus[] = ['alive', 'suspected', 'dead', 'left'];
+
+export function memberFromNative(raw: NativeMember): Member {
+  const payloadRaw = raw.payload;
+  return {
+    uuid: raw.uuid,
+    uri: raw.uri,
+    status: STATUS[raw.status] ?? 'dead',
+    incarnation: { generation: raw.generation, version: raw.version },
+    payload: payloadRaw === undefined ? undefined : decodePayload(payloadRaw),
+    payloadRaw,
+    isSelf: raw.isSelf,
+  };
+}

@@ -1,0 +1,534 @@
+// The Swim class: one SWIM member running on its own native thread.
+import { EventEmitter } from 'node:events';
+import { SwimError, type SwimErrorCode } from './errors';
+import { native } from './native';
+import {
+  parseUri,
+  parseUuid,
+  resolveOptions,
+  resolvePatch,
+  type NativeOptions,
+  type NativePatch,
+  type SwimConfigPatch,
+  type SwimOptions,
+} from './config';
+import {
+  checkPayloadSize,
+  encodePayload,
+  memberFromNative,
+  MemberEvent,
+  type Member,
+  type NativeMember,
+} from './member';
+import { State, StateWord, track, untrack, type LifecycleHandle } from './lifecycle';
+
+/** Counters of one instance (since it was created). */
+export interface SwimStats {
+  packetsSent: number;
+  bytesSent: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  /** Received datagrams dropped, total of `drops`. */
+  packetsDropped: number;
+  /** Drops by reason: 'truncated', 'bad_type', 'nil_uuid', ..., 'wrong_destination', 'self_source'. */
+  drops: Record<string, number>;
+  pingsSent: number;
+  acksSent: number;
+  pingsReceived: number;
+  acksReceived: number;
+  indirectPingsSent: number;
+  indirectPingsForwarded: number;
+  ackTimeouts: number;
+  /** Sends the socket refused (unreachable network, ...). */
+  sendErrors: number;
+  /** Sends that waited for socket buffer space. */
+  sendQueued: number;
+  receiveErrors: number;
+  /** Datagrams dropped by the encryption layer. */
+  transformDrops: number;
+  /** Broadcast addresses the last broadcast() went to (0 on a loopback-only host). */
+  broadcastTargets: number;
+}
+
+interface NativeInfo {
+  uri: string;
+  port: number;
+  uuid: string;
+  heartbeatRate: number;
+  ackTimeout: number;
+  gcMode: number;
+  size: number;
+  quitting: boolean;
+}
+
+/** The native SwimHandle (native/binding/swim_binding.cc). Internal. */
+export interface NativeSwimHandle extends LifecycleHandle {
+  injectFatal(why?: string): void;
+  ref(): void;
+  unref(): void;
+  addMember(ip: number, port: number, uuid: Buffer): number;
+  removeMember(uuid: Buffer): number;
+  probeMember(ip: number, port: number): number;
+  broadcast(port: number): number;
+  setPayload(payload: Buffer | null): number;
+  quit(): number;
+  configure(patch: NativePatch): number;
+  info(): NativeInfo;
+  members(): NativeMember[];
+  member(uuid: Buffer): NativeMember | undefined;
+  self(): NativeMember;
+  stats(): SwimStats;
+}
+
+interface NativeSwimCtor {
+  new (options: NativeOptions, callback: (kind: string, arg: unknown) => void): NativeSwimHandle;
+}
+
+/** Events of a Swim (EventEmitter). */
+export interface SwimEventMap {
+  member: [event: MemberEvent];
+  error: [error: Error];
+  close: [];
+}
+
+// engine.h CommandError, by code.
+const COMMAND_ERRORS: ReadonlyArray<readonly [SwimErrorCode, string]> = [
+  ['ERR_SWIM_NATIVE', 'ok'],
+  ['ERR_SWIM_NATIVE', 'the instance is not configured'],
+  ['ERR_SWIM_CONFIG', 'bad configuration'],
+  ['ERR_SWIM_MEMBER', 'another member already has this UUID'],
+  ['ERR_SWIM_MEMBER', 'this is the instance itself'],
+  ['ERR_SWIM_MEMBER', 'a member with this UUID already exists'],
+  ['ERR_SWIM_MEMBER', 'no member with this UUID'],
+  ['ERR_SWIM_PAYLOAD_TOO_LARGE', 'payload too large'],
+  ['ERR_SWIM_INVALID_ARG', 'bad address'],
+  ['ERR_SWIM_CLOSED', 'the instance is quitting'],
+];
+
+let commandErrorNames: string[] | undefined;
+
+function commandError(op: string, code: number): SwimError {
+  commandErrorNames ??= native.swimCommandErrorNames() as string[];
+  const [swimCode, text] = COMMAND_ERRORS[code] ?? ['ERR_SWIM_NATIVE', `error ${code}`];
+  return new SwimError(swimCode, `${op}: ${text}`, { reason: commandErrorNames[code] ?? String(code) });
+}
+
+function check(op: string, code: number): void {
+  if (code !== 0) throw commandError(op, code);
+}
+
+function closedError(op: string): SwimError {
+  return new SwimError('ERR_SWIM_CLOSED', `${op}: the Swim instance is closed`);
+}
+
+function translateNativeError(err: unknown, what: string): SwimError {
+  const e = err as { message?: string; uvCode?: string; commandError?: number };
+  if (e && typeof e.uvCode === 'string')
+    return new SwimError('ERR_SWIM_BIND', `${what}: ${e.message ?? e.uvCode}`, { reason: e.uvCode, cause: err });
+  if (e && typeof e.commandError === 'number') return commandError(what, e.commandError);
+  return new SwimError('ERR_SWIM_NATIVE', `${what}: ${e?.message ?? String(err)}`, { cause: err });
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = new Error('The operation was aborted', { cause: signal.reason });
+  err.name = 'AbortError';
+  (err as Error & { code: string }).code = 'ABORT_ERR';
+  return err;
+}
+
+const kDeliver = Symbol('deliver');
+
+// A listener's exception must not unwind into the native callback (Node would report it
+// through its legacy N-API path): rethrow it from a plain tick, as an uncaught exception.
+function rethrowOutsideNative(err: unknown): void {
+  process.nextTick(() => {
+    throw err;
+  });
+}
+
+// What the native callback keeps: the Swim only weakly (it must stay collectable while its
+// worker runs: FinalizationRegistry), and the close/quit promise strongly, so that
+// `await swim.close()` resolves even if nothing else references the Swim any more.
+interface Control {
+  readonly swim: WeakRef<Swim>;
+  readonly terminated: Promise<void>;
+  resolve: () => void;
+}
+
+function makeControl(swim: Swim): Control {
+  let resolve!: () => void;
+  const terminated = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { swim: new WeakRef(swim), terminated, resolve };
+}
+
+function makeCallback(control: Control): (kind: string, arg: unknown) => void {
+  return (kind, arg) => {
+    if (kind === 'exit') control.resolve();
+    control.swim.deref()?.[kDeliver](kind, arg);
+  };
+}
+
+/**
+ * One SWIM member: binds a UDP socket when constructed, runs the protocol on its own
+ * native thread, and reports membership changes as 'member' events.
+ *
+ * Keep a reference to it while it runs: like a FileHandle, an instance that is
+ * garbage-collected without close() is stopped and a process warning is emitted.
+ */
+export class Swim extends EventEmitter implements AsyncDisposable {
+  readonly #handle: NativeSwimHandle;
+  readonly #state: StateWord;
+  #closing: 'close' | 'quit' | null = null;
+  #exited = false;
+  // uri and uuid as they were when closing began: identity stays readable afterwards.
+  #identity: { uri: string; uuid: string } | null = null;
+  readonly #terminated: Promise<void>;
+
+  constructor(options: SwimOptions) {
+    super();
+    const { native: nativeOptions } = resolveOptions(options, encodePayload);
+    const Ctor = native.SwimHandle as NativeSwimCtor;
+    const control = makeControl(this);
+    this.#terminated = control.terminated;
+    try {
+      this.#handle = new Ctor(nativeOptions, makeCallback(control));
+    } catch (err) {
+      throw translateNativeError(err, `cannot bind ${String(options.uri)}`);
+    }
+    this.#state = new StateWord(this.#handle);
+    track(this, this.#handle, this.#state, this.#handle.info().uri);
+  }
+
+  // --- reads ---------------------------------------------------------------------
+
+  /** The bound address, 'a.b.c.d:port'. Still readable after close (the last one). */
+  get uri(): string {
+    return this.#identity?.uri ?? this.#live('uri').info().uri;
+  }
+
+  /** This member's UUID. Still readable after close (the last one). */
+  get uuid(): string {
+    return this.#identity?.uuid ?? this.#live('uuid').info().uuid;
+  }
+
+  /** This instance's own member. */
+  get self(): Member {
+    return memberFromNative(this.#live('self').self());
+  }
+
+  /** Number of members in the table, self included. */
+  get size(): number {
+    return this.#live('size').info().size;
+  }
+
+  /** True once close() or quit() was called, or the worker ended by itself. */
+  get closed(): boolean {
+    return this.#closing !== null || this.#state.load() !== State.RUNNING;
+  }
+
+  /** All members (self included), as of now. */
+  members(): Member[] {
+    return this.#live('members').members().map(memberFromNative);
+  }
+
+  member(uuid: string): Member | undefined {
+    const handle = this.#live('member');
+    const raw = handle.member(parseUuid(uuid, 'member(uuid)', 'ERR_SWIM_INVALID_ARG'));
+    return raw === undefined ? undefined : memberFromNative(raw);
+  }
+
+  stats(): SwimStats {
+    return this.#live('stats').stats();
+  }
+
+  /** The effective configuration. */
+  get config(): { uri: string; uuid: string; heartbeatRate: number; ackTimeout: number; gcMode: 'on' | 'off' } {
+    const i = this.#live('config').info();
+    return {
+      uri: i.uri,
+      uuid: i.uuid,
+      heartbeatRate: i.heartbeatRate,
+      ackTimeout: i.ackTimeout,
+      gcMode: i.gcMode === 0 ? 'on' : 'off',
+    };
+  }
+
+  // --- commands ------------------------------------------------------------------
+
+  /** Adds a member by hand (Tarantool's add_member). Throws ERR_SWIM_MEMBER if its UUID is known. */
+  addMember(member: { uri: string | number; uuid: string }): void {
+    const handle = this.#live('addMember');
+    if (member === null || typeof member !== 'object')
+      throw new SwimError('ERR_SWIM_INVALID_ARG', 'addMember({ uri, uuid })');
+    const a = parseUri(member.uri, 'addMember: uri', 'ERR_SWIM_INVALID_ARG', false);
+    const u = parseUuid(member.uuid, 'addMember: uuid', 'ERR_SWIM_INVALID_ARG');
+    check('addMember', handle.addMember(a.ip, a.port, u));
+  }
+
+  removeMember(uuid: string): void {
+    const handle = this.#live('removeMember');
+    check('removeMember', handle.removeMember(parseUuid(uuid, 'removeMember: uuid', 'ERR_SWIM_INVALID_ARG')));
+  }
+
+  /** Pings an address; the member behind it is added when it answers. */
+  probeMember(uri: string | number): void {
+    const handle = this.#live('probeMember');
+    const a = parseUri(uri, 'probeMember: uri', 'ERR_SWIM_INVALID_ARG', false);
+    check('probeMember', handle.probeMember(a.ip, a.port));
+  }
+
+  /**
+   * Pings the broadcast address of every IPv4 interface that has one, on `port` (default:
+   * our own port); members that answer are added. A loopback-only host has no broadcast
+   * address, so nothing is sent there (`stats().broadcastTargets` is 0).
+   */
+  broadcast(port?: number): void {
+    const handle = this.#live('broadcast');
+    let p: number;
+    if (port === undefined) p = handle.info().port;
+    else if (Number.isInteger(port) && port > 0 && port <= 65535) p = port;
+    else throw new SwimError('ERR_SWIM_INVALID_ARG', `broadcast: bad port ${String(port)}`);
+    check('broadcast', handle.broadcast(p));
+  }
+
+  /** Sets this member's payload, MessagePack-encoded; null or undefined clears it. */
+  setPayload(value: unknown): void {
+    const handle = this.#live('setPayload');
+    const bytes = value === null || value === undefined ? null : encodePayload(value);
+    check('setPayload', handle.setPayload(bytes));
+  }
+
+  /** Sets this member's payload bytes as they are; null clears it. */
+  setPayloadRaw(bytes: Uint8Array | null): void {
+    const handle = this.#live('setPayloadRaw');
+    if (bytes === null || bytes === undefined) {
+      check('setPayloadRaw', handle.setPayload(null));
+      return;
+    }
+    if (!(bytes instanceof Uint8Array))
+      throw new SwimError('ERR_SWIM_INVALID_ARG', 'setPayloadRaw(bytes): expected a Buffer/Uint8Array or null');
+    checkPayloadSize(bytes.length);
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    check('setPayloadRaw', handle.setPayload(buf));
+  }
+
+  /** Changes the configuration at run time; a new uri binds a new socket first. */
+  configure(patch: SwimConfigPatch): void {
+    const handle = this.#live('configure');
+    const p = resolvePatch(patch);
+    let code: number;
+    try {
+      code = handle.configure(p);
+    } catch (err) {
+      throw translateNativeError(err, `configure: cannot bind ${String(patch.uri)}`);
+    }
+    check('configure', code);
+  }
+
+  // --- events --------------------------------------------------------------------
+
+  /**
+   * Member events as an async iterator, from now on. Ends when the instance closes;
+   * rejects with an AbortError when `signal` aborts.
+   */
+  events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<MemberEvent> {
+    this.#live('events');
+    const { signal } = options;
+    const queue: MemberEvent[] = [];
+    let waiter: { resolve: (r: IteratorResult<MemberEvent>) => void; reject: (e: unknown) => void } | null = null;
+    let finished = false;
+    let failure: Error | null = null;
+
+    const cleanup = (): void => {
+      finished = true;
+      this.off('member', onMember);
+      this.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onMember = (ev: MemberEvent): void => {
+      if (waiter) {
+        const w = waiter;
+        waiter = null;
+        w.resolve({ value: ev, done: false });
+      } else {
+        queue.push(ev);
+      }
+    };
+    const onClose = (): void => {
+      cleanup();
+      if (waiter) {
+        const w = waiter;
+        waiter = null;
+        w.resolve({ value: undefined, done: true });
+      }
+    };
+    const onAbort = (): void => {
+      cleanup();
+      queue.length = 0;
+      failure = abortError(signal as AbortSignal);
+      if (waiter) {
+        const w = waiter;
+        waiter = null;
+        const f = failure;
+        failure = null;
+        w.reject(f);
+      }
+    };
+
+    if (signal?.aborted) {
+      finished = true;
+      failure = abortError(signal);
+    } else {
+      this.on('member', onMember);
+      this.on('close', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }
+
+    const iterator: AsyncIterableIterator<MemberEvent> = {
+      next: () => {
+        if (queue.length > 0) return Promise.resolve({ value: queue.shift() as MemberEvent, done: false });
+        if (failure !== null) {
+          const f = failure;
+          failure = null;
+          return Promise.reject(f);
+        }
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => {
+          waiter = { resolve, reject };
+        });
+      },
+      return: () => {
+        cleanup();
+        queue.length = 0;
+        failure = null;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  // --- lifecycle -----------------------------------------------------------------
+
+  /**
+   * Tells every member that we leave (they see us as 'left'), then stops. Resolves once
+   * the worker thread is gone.
+   */
+  quit(): Promise<void> {
+    if (this.#closing === 'quit') return this.#terminated;
+    if (this.#closing !== null || this.#state.load() !== State.RUNNING) return Promise.reject(closedError('quit'));
+    const code = this.#handle.quit();
+    if (code !== 0) return Promise.reject(commandError('quit', code));
+    this.#beginClosing('quit');
+    // The worker stops by itself once the quit packets are sent (it does the CAS).
+    return this.#terminated;
+  }
+
+  /**
+   * Stops at once, without notice: peers will find out by failure detection. Resolves
+   * once the worker thread is gone. Idempotent; also cuts short a quit() in progress.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== 'close') {
+      this.#beginClosing('close');
+      if (this.#state.cas(State.RUNNING, State.STOPPING)) this.#handle.stop();
+    }
+    return this.#terminated;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Keep the process alive while this instance is open (the default). */
+  ref(): this {
+    if (!this.#exited) this.#handle.ref();
+    return this;
+  }
+
+  /** Let the process exit even though this instance is open. */
+  unref(): this {
+    // While closing, stay referenced so close()/quit() can resolve.
+    if (!this.#exited && this.#closing === null) this.#handle.unref();
+    return this;
+  }
+
+  #beginClosing(how: 'close' | 'quit'): void {
+    this.#rememberIdentity();
+    this.#closing = how;
+    untrack(this);
+    // Wait for the exit notice even when unref'd: close() must be able to resolve.
+    if (!this.#exited) this.#handle.ref();
+  }
+
+  #rememberIdentity(): void {
+    if (this.#identity !== null) return;
+    // The engine outlives its thread, so this read works even after the worker ended.
+    const info = this.#handle.info();
+    this.#identity = { uri: info.uri, uuid: info.uuid };
+  }
+
+  #live(op: string): NativeSwimHandle {
+    if (this.#closing !== null || this.#state.load() !== State.RUNNING) throw closedError(op);
+    return this.#handle;
+  }
+
+  /** @internal Notices from the worker (events, exit), on the JS thread. */
+  [kDeliver](kind: string, arg: unknown): void {
+    if (kind === 'events') {
+      // Nothing reaches JS once close()/quit() was called.
+      if (this.#closing !== null || this.#exited) return;
+      for (const raw of arg as { mask: number; member: NativeMember }[]) {
+        if (this.#closing !== null) return;  // a listener closed us mid-batch
+        const ev = new MemberEvent(memberFromNative(raw.member), raw.mask);
+        try {
+          this.emit('member', ev);
+        } catch (err) {
+          rethrowOutsideNative(err);
+        }
+      }
+      return;
+    }
+    if (kind === 'exit') {
+      if (this.#exited) return;
+      this.#rememberIdentity();
+      this.#exited = true;
+      const wasClosing = this.#closing !== null;
+      if (this.#closing === null) {
+        this.#closing = 'close';
+        untrack(this);
+      }
+      const fatal = typeof arg === 'string' ? arg : undefined;
+      try {
+        if (fatal !== undefined && !wasClosing)
+          this.emit('error', new SwimError('ERR_SWIM_NATIVE', `the SWIM worker failed: ${fatal}`, { reason: fatal }));
+      } catch (err) {
+        rethrowOutsideNative(err);
+      }
+      try {
+        this.emit('close');
+      } catch (err) {
+        rethrowOutsideNative(err);
+      }
+    }
+  }
+
+  /** @internal For lifecycle tests: the native handle. */
+  static _nativeHandle(swim: Swim): NativeSwimHandle {
+    return swim.#handle;
+  }
+}
+
+// Typed events.
+export interface Swim {
+  on<K extends keyof SwimEventMap>(event: K, listener: (...args: SwimEventMap[K]) => void): this;
+  once<K extends keyof SwimEventMap>(event: K, listener: (...args: SwimEventMap[K]) => void): this;
+  off<K extends keyof SwimEventMap>(event: K, listener: (...args: SwimEventMap[K]) => void): this;
+  addListener<K extends keyof SwimEventMap>(event: K, listener: (...args: SwimEventMap[K]) => void): this;
+  removeListener<K extends keyof SwimEventMap>(event: K, listener: (...args: SwimEventMap[K]) => void): this;
+  emit<K extends keyof SwimEventMap>(event: K, ...args: SwimEventMap[K]): boolean;
+}
