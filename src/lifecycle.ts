@@ -20,6 +20,7 @@ export interface LifecycleHandle {
   stateLoad(): number;
   stateCas(expect: number, desired: number): boolean;
   stop(): void;
+  stopUnchecked(): void;
 }
 
 /**
@@ -49,26 +50,34 @@ export class StateWord {
 }
 
 /** What the registry keeps of an instance: never the Swim object itself. */
-interface Held {
+export interface Held {
   handle: LifecycleHandle;
   state: StateWord;
   uri: string;
 }
 
-function onCollected(held: Held): void {
+/** The registry's callback; true when it stopped the instance. Internal (and testing.ts). */
+export function finalizeHeld(held: Held): boolean {
   // Already stopping or gone (close, quit, the worker's own end): nothing to do. This is
   // the rule whose absence crashed Tarantool at shutdown (gh-10495).
-  if (held.state.load() !== State.RUNNING) return;
-  if (!held.state.cas(State.RUNNING, State.STOPPING)) return;
+  if (held.state.load() !== State.RUNNING) return false;
+  if (!held.state.cas(State.RUNNING, State.STOPPING)) return false;
   held.handle.stop();
   process.emitWarning(
     `A Swim instance (${held.uri}) was garbage-collected without close(); it has been stopped. ` +
       'Call close() or quit(), or use `await using`.',
     { type: 'Warning', code: UNCLOSED_WARNING_CODE },
   );
+  return true;
 }
 
-const registry = new FinalizationRegistry<Held>(onCollected);
+/** How often the registry fired, and how often that stopped a worker (testing.ts). */
+export const registryStats = { calls: 0, stops: 0 };
+
+const registry = new FinalizationRegistry<Held>((held) => {
+  registryStats.calls++;
+  if (finalizeHeld(held)) registryStats.stops++;
+});
 
 /** Starts watching `owner`; `held` must not reference it. */
 export function track(owner: object, handle: LifecycleHandle, state: StateWord, uri: string): void {

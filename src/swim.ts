@@ -205,12 +205,14 @@ export class Swim extends EventEmitter implements AsyncDisposable {
 
   /** The bound address, 'a.b.c.d:port'. Still readable after close (the last one). */
   get uri(): string {
-    return this.#identity?.uri ?? this.#live('uri').info().uri;
+    // Not #live(): the worker may have ended by itself, its 'close' not yet delivered; the
+    // engine outlives its thread until then, when the identity is remembered.
+    return this.#identity?.uri ?? this.#handle.info().uri;
   }
 
   /** This member's UUID. Still readable after close (the last one). */
   get uuid(): string {
-    return this.#identity?.uuid ?? this.#live('uuid').info().uuid;
+    return this.#identity?.uuid ?? this.#handle.info().uuid;
   }
 
   /** This instance's own member. */

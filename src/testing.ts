@@ -1,6 +1,7 @@
 // Test-only entry points (lifecycle tests, issue 5). Not exported from the package root;
 // reachable as require('swim-native/dist/testing').
 import { native } from './native';
+import { finalizeHeld, registryStats, StateWord } from './lifecycle';
 import { Swim, type NativeSwimHandle } from './swim';
 
 /** The native handle behind a Swim. */
@@ -10,7 +11,7 @@ export function nativeHandleOf(swim: Swim): NativeSwimHandle {
 
 /** Stops the worker natively, without consulting or changing the state word. */
 export function stopNativeUnchecked(swim: Swim): void {
-  Swim._nativeHandle(swim).stop();
+  Swim._nativeHandle(swim).stopUnchecked();
 }
 
 /** Makes the worker fail as if its socket broke: it ends by itself with an error. */
@@ -21,4 +22,47 @@ export function injectFatalError(swim: Swim, why?: string): void {
 /** Workers of this environment whose thread has not been joined yet. */
 export function liveWorkers(): number {
   return native.swimLiveWorkers() as number;
+}
+
+/** The shared state word of a Swim: 0 NEW, 1 RUNNING, 2 STOPPING, 3 TERMINATED. */
+export function stateOf(swim: Swim): number {
+  return Swim._nativeHandle(swim).stateLoad();
+}
+
+/**
+ * Runs what the FinalizationRegistry runs when a Swim is collected without close(), now,
+ * on a Swim that is still alive (to force an order against the other stoppers). Returns
+ * true when it stopped the instance (it won RUNNING -> STOPPING).
+ */
+export function runFinalizer(swim: Swim): boolean {
+  const handle = Swim._nativeHandle(swim);
+  return finalizeHeld({ handle, state: new StateWord(handle), uri: swim.uri });
+}
+
+/** Runs the environment cleanup hook now: stops and joins every worker of this env. */
+export function shutdownAll(): void {
+  native.swimShutdownAll();
+}
+
+/** What became of this environment's instances, tallied as their threads are joined. */
+export interface LifecycleCounters {
+  /** Worker threads started. */
+  started: number;
+  /** Worker threads joined (each once). */
+  joined: number;
+  /** Stops asked by a stopper that won RUNNING -> STOPPING (close, registry, cleanup hook, wrapper finalizer). */
+  stopRequests: number;
+  /** Workers that won it themselves (quit sent, fatal error). */
+  selfStops: number;
+  /** Joined instances with no winner, two winners, a stop without a win, or a word not TERMINATED. */
+  anomalies: number;
+}
+
+export function lifecycleCounters(): LifecycleCounters {
+  return native.swimLifecycleCounters() as LifecycleCounters;
+}
+
+/** How often the FinalizationRegistry fired in this environment, and how often it stopped a worker. */
+export function registryCalls(): { calls: number; stops: number } {
+  return { ...registryStats };
 }

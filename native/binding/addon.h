@@ -21,6 +21,16 @@ namespace swim_binding {
 
 struct SwimInstance;  // swim_binding.cc: one native Swim (worker + thread-safe function)
 
+// What became of this env's Swims, tallied when each worker thread is joined (tests check
+// that exactly one stopper won RUNNING -> STOPPING per instance and every thread was joined once).
+struct SwimLifecycleCounters {
+  uint64_t started = 0;        // worker threads started
+  uint64_t joined = 0;         // worker threads joined
+  uint64_t stop_requests = 0;  // stops asked by a stopper that had won the state word
+  uint64_t self_stops = 0;     // workers that won it themselves (quit sent, fatal error)
+  uint64_t anomalies = 0;      // joined with no winner, two winners, or a word not TERMINATED
+};
+
 struct AddonData {
   // Constructors and per-env registries are added here by the classes that need them.
   Napi::FunctionReference swim_ctor;
@@ -28,6 +38,7 @@ struct AddonData {
   // Every Swim of this env whose worker thread has not been joined yet. The env cleanup
   // hook (registered by InitSwim) stops and joins them before the env is torn down.
   std::unordered_map<SwimInstance*, std::shared_ptr<SwimInstance>> live_swims;
+  SwimLifecycleCounters swim_counters;
   // codec_binding.cc's fast paths: reused between calls so a decode or encode allocates
   // nothing here after the first (never touched while JS code can run, so no reentrancy).
   swim::Packet codec_packet;

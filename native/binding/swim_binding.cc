@@ -37,6 +37,10 @@ struct SwimInstance : swim_io::WorkerListener {
   // JS-thread only.
   bool tsfn_finalized = false;  // Node freed the function: no ref/unref any more
   bool exit_delivered = false;  // the worker was joined; no event reaches JS after this
+  // Lifecycle bookkeeping (AddonData::swim_counters), tallied when the thread is joined.
+  uint32_t stop_requests = 0;    // stoppers that won the word and asked the worker to stop
+  bool unchecked_stop = false;   // a test stopped it natively while the word said RUNNING
+  bool stop_without_win = false; // stop() was called while the word said RUNNING: a JS bug
 
   ~SwimInstance() override {
     // Normally joined long ago; this only matters if teardown skipped every other path.
@@ -69,11 +73,30 @@ struct SwimInstance : swim_io::WorkerListener {
 
 namespace {
 
+// The winner of RUNNING -> STOPPING asks the worker to stop (JS thread).
+void RequestStopAsWinner(SwimInstance* inst) {
+  ++inst->stop_requests;
+  inst->worker->RequestStop();
+}
+
+// Joins the worker thread; the call that actually joined it tallies the instance's fate.
+void JoinAndTally(SwimInstance* inst) {
+  if (!inst->worker->Join()) return;
+  SwimLifecycleCounters& c = inst->addon->swim_counters;
+  uint32_t winners = inst->stop_requests + (inst->worker->StoppedItself() ? 1 : 0);
+  ++c.joined;
+  c.stop_requests += inst->stop_requests;
+  if (inst->worker->StoppedItself()) ++c.self_stops;
+  if (winners > 1 || (winners == 0 && !inst->unchecked_stop) || inst->stop_without_win ||
+      inst->state->load() != swim_io::kStateTerminated)
+    ++c.anomalies;
+}
+
 // Stops (if this caller wins RUNNING -> STOPPING) and joins. Blocks: teardown only.
 void StopAndJoin(SwimInstance* inst) {
   if (!inst->worker) return;
-  if (inst->state->cas(swim_io::kStateRunning, swim_io::kStateStopping)) inst->worker->RequestStop();
-  inst->worker->Join();
+  if (inst->state->cas(swim_io::kStateRunning, swim_io::kStateStopping)) RequestStopAsWinner(inst);
+  JoinAndTally(inst);
 }
 
 // The env is being torn down (process exit, worker.terminate()): no worker may outlive it.
@@ -184,7 +207,7 @@ void CallJs(napi_env raw_env, napi_value js_cb, void* context, void* data) {
   if (kind == kNoticeExit) {
     // The thread has released the function and only stores TERMINATED before returning:
     // this join is over in microseconds.
-    inst->worker->Join();
+    JoinAndTally(inst);
     inst->exit_delivered = true;
     std::string fatal = inst->worker->FatalError();
     // Keep ourselves alive across the erase: the function's finalize data still holds a
@@ -228,6 +251,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
             InstanceMethod<&SwimHandle::StateLoad>("stateLoad"),
             InstanceMethod<&SwimHandle::StateCas>("stateCas"),
             InstanceMethod<&SwimHandle::Stop>("stop"),
+            InstanceMethod<&SwimHandle::StopUnchecked>("stopUnchecked"),
             InstanceMethod<&SwimHandle::InjectFatal>("injectFatal"),
             InstanceMethod<&SwimHandle::Ref>("ref"),
             InstanceMethod<&SwimHandle::Unref>("unref"),
@@ -319,6 +343,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
       return;
     }
     addon->live_swims.emplace(inst.get(), inst);
+    ++addon->swim_counters.started;
     inst_ = std::move(inst);
   }
 
@@ -327,7 +352,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     // joined by its exit notice or by the env cleanup hook, which keep the instance alive.
     if (inst_ && inst_->worker &&
         inst_->state->cas(swim_io::kStateRunning, swim_io::kStateStopping))
-      inst_->worker->RequestStop();
+      RequestStopAsWinner(inst_.get());
   }
 
  private:
@@ -380,12 +405,26 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     return Napi::Boolean::New(env, inst_->state->cas(expect, desired));
   }
 
-  // Native stop: does not consult the state word (the JS caller won the CAS; tests call
-  // it without). Idempotent; a no-op once the worker has ended and was released.
+  // Native stop for a JS caller that won RUNNING -> STOPPING (close(), the registry). It
+  // does not consult the word (the caller did); idempotent; a no-op once the worker has
+  // ended and was released.
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Has(env)) return env.Undefined();
-    if (inst_->worker) inst_->worker->RequestStop();
+    if (!inst_->worker) return env.Undefined();
+    if (inst_->state->load() == swim_io::kStateRunning) inst_->stop_without_win = true;
+    RequestStopAsWinner(inst_.get());
+    return env.Undefined();
+  }
+
+  // Test-only: the same native stop, from a caller that did not win the word (the seed
+  // scenario of issue 5). Not counted as a winner.
+  Napi::Value StopUnchecked(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Has(env)) return env.Undefined();
+    if (!inst_->worker) return env.Undefined();
+    if (inst_->state->load() == swim_io::kStateRunning) inst_->unchecked_stop = true;
+    inst_->worker->RequestStop();
     return env.Undefined();
   }
 
@@ -609,6 +648,20 @@ Napi::Value ShutdownAll(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// This env's lifecycle tallies (tests).
+Napi::Value LifecycleCounters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const SwimLifecycleCounters& c = env.GetInstanceData<AddonData>()->swim_counters;
+  Napi::Object o = Napi::Object::New(env);
+  auto n = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
+  n("started", c.started);
+  n("joined", c.joined);
+  n("stopRequests", c.stop_requests);
+  n("selfStops", c.self_stops);
+  n("anomalies", c.anomalies);
+  return o;
+}
+
 // Workers of this env not yet joined (tests: leaks, teardown).
 Napi::Value LiveWorkers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -625,6 +678,7 @@ void InitSwim(Napi::Env env, Napi::Object exports) {
   exports.Set("swimCommandErrorNames", Napi::Function::New<CommandErrorNames>(env, "swimCommandErrorNames"));
   exports.Set("swimShutdownAll", Napi::Function::New<ShutdownAll>(env, "swimShutdownAll"));
   exports.Set("swimLiveWorkers", Napi::Function::New<LiveWorkers>(env, "swimLiveWorkers"));
+  exports.Set("swimLifecycleCounters", Napi::Function::New<LifecycleCounters>(env, "swimLifecycleCounters"));
   exports.Set("swimStateValues",
               [&] {
                 Napi::Object o = Napi::Object::New(env);

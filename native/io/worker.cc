@@ -438,11 +438,12 @@ void Worker::RequestStop() {
   if (async_open_) uv_async_send(&async_);
 }
 
-void Worker::Join() {
+bool Worker::Join() {
   std::lock_guard<std::mutex> lock(join_mu_);
-  if (!started_ || joined_) return;
+  if (!started_ || joined_) return false;
   uv_thread_join(&thread_);
   joined_ = true;
+  return true;
 }
 
 bool Worker::Joined() const {
@@ -499,7 +500,7 @@ void Worker::OnTimer(uv_timer_t* h) {
   Worker* w = static_cast<Worker*>(h->data);
   if (h == &w->quit_guard_) {
     // quit() could not flush its packets in time (socket stuck): stop anyway.
-    w->state_->cas(kStateRunning, kStateStopping);
+    w->ClaimStop();
     w->BeginShutdown();
     return;
   }
@@ -708,8 +709,7 @@ void Worker::MaybeFinishQuit() {
   bool flushed = outbox_.empty() &&
                  (socket_ == nullptr || uv_udp_get_send_queue_count(&socket_->handle) == 0);
   if (flushed) {
-    // The worker ending on its own is a stopper like any other: it may lose to close().
-    state_->cas(kStateRunning, kStateStopping);
+    ClaimStop();
     BeginShutdown();
     return;
   }
@@ -724,8 +724,13 @@ void Worker::Fail(const std::string& why) {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     if (fatal_.empty()) fatal_ = why;
   }
-  state_->cas(kStateRunning, kStateStopping);
+  ClaimStop();
   BeginShutdown();
+}
+
+void Worker::ClaimStop() {
+  // The worker ending on its own is a stopper like any other: it may lose to close().
+  if (state_->cas(kStateRunning, kStateStopping)) stopped_itself_.store(true, std::memory_order_release);
 }
 
 void Worker::BeginShutdown() {

@@ -151,10 +151,13 @@ class Worker {
   // the CAS, or is a test). Idempotent, never blocks, safe from any thread.
   void RequestStop();
   // Waits for the thread to end. Idempotent; must not be called from the worker thread.
-  void Join();
+  // True only for the call that joined it.
+  bool Join();
   bool Joined() const;
   // Non-empty when the worker ended because of an error (not close/quit).
   std::string FatalError() const;
+  // True when the worker itself won RUNNING -> STOPPING (quit completed, fatal error).
+  bool StoppedItself() const { return stopped_itself_.load(std::memory_order_acquire); }
   // Test-only: make the worker fail as if its socket broke.
   void InjectFatal(const std::string& why);
 
@@ -194,6 +197,8 @@ class Worker {
   void Fail(const std::string& why);
   void BeginShutdown();
   void MaybeFinishQuit();
+  // The worker's own bid for RUNNING -> STOPPING (it may lose to close() and the like).
+  void ClaimStop();
 
   // --- shared, immutable after Open ---
   std::shared_ptr<StateCell> state_;
@@ -224,6 +229,7 @@ class Worker {
   uv_thread_t thread_{};
   bool started_ = false;
   bool joined_ = false;
+  std::atomic<bool> stopped_itself_{false};
 
   // --- worker-thread only (or the constructing thread before Start) ---
   uv_loop_t loop_{};
