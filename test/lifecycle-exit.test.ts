@@ -1,0 +1,40 @@
+// Issue 5: thousands of instances under a 32 MiB heap (closed, quit, dropped running and
+// collected by memory pressure), then every way a process ends, with instances running.
+import { describe, expect, it } from 'vitest';
+import { runFixture, SCALE } from './helpers/lifecycle';
+
+const HEAP = ['--max-old-space-size=32', '--no-warnings'];
+
+async function ready(r: { stdout: string }): Promise<{ created: number; live: number }> {
+  const line = r.stdout.split('\n').find((l) => l.includes('"type":"ready"'));
+  expect(line, 'the fixture reached the end of its work').toBeDefined();
+  return JSON.parse(line!) as { created: number; live: number };
+}
+
+describe('lifecycle: process exit under memory pressure', () => {
+  const total = String(3000);
+  it.each([
+    ['normal', 'the event loop runs dry (running instances unref\'d, dropped ones collected)', 0],
+    ['exit', 'process.exit(0)', 0],
+    ['uncaught', 'an uncaught exception', 1],
+    ['handler7', "an 'uncaughtException' listener that throws (no 'exit' event)", 7],
+  ] as const)('%s: %s -> exit code %i, no signal, no report', async (mode, _what, code) => {
+    const r = await runFixture('pressure.cjs', [mode, total], { nodeArgs: HEAP, code });
+    const info = await ready(r);
+    expect(info.created).toBe(Math.max(200, Math.round(3000 * SCALE)));
+    // Instances were still running when the process ended.
+    expect(info.live).toBeGreaterThan(0);
+  });
+
+  it('sigterm: a SIGTERM handler closes some and calls process.exit(0) -> 0', async () => {
+    const r = await runFixture('pressure.cjs', ['sigterm', total], {
+      nodeArgs: HEAP,
+      during: async (c) => {
+        await c.json('ready', 60_000);
+        c.proc.kill('SIGTERM');
+      },
+    });
+    const info = await ready(r);
+    expect(info.live).toBeGreaterThan(0);
+  });
+});
