@@ -52,6 +52,9 @@ export LD_PRELOAD="$libasan $libubsan"
 # found even if vitest swallowed that process's stderr.
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:log_path=$logs/asan:allow_user_segv_handler=1:detect_odr_violation=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
+# The lifecycle fixtures (test/fixtures/lifecycle) run every scenario at half their counts
+# under the sanitizer, which is several times slower (thousands of threads and sockets).
+export SWIM_LIFECYCLE_SCALE=${SWIM_LIFECYCLE_SCALE:-0.5}
 
 echo "test:asan: running vitest with $(basename "$libasan") and $(basename "$libubsan") preloaded"
 set +e

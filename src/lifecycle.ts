@@ -88,8 +88,18 @@ export function untrack(owner: object): void {
   registry.unregister(owner);
 }
 
+let exiting = false;
+
+/** True once this thread's process 'exit' event stopped every instance: no new ones. */
+export function isExiting(): boolean {
+  return exiting;
+}
+
 // process.exit() in the main thread does not run the env cleanup hooks, and no worker
-// thread may keep running while the process exits: stop and join them all here.
+// thread may keep running while the process exits: stop and join them all here. An
+// instance made after this (by a later 'exit' listener) would run through the exit, so
+// none can be made any more.
 process.on('exit', () => {
+  exiting = true;
   native.swimShutdownAll();
 });

@@ -20,7 +20,7 @@ import {
   type Member,
   type NativeMember,
 } from './member';
-import { State, StateWord, track, untrack, type LifecycleHandle } from './lifecycle';
+import { isExiting, State, StateWord, track, untrack, type LifecycleHandle } from './lifecycle';
 
 /** Counters of one instance (since it was created). */
 export interface SwimStats {
@@ -189,6 +189,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   constructor(options: SwimOptions) {
     super();
     const { native: nativeOptions } = resolveOptions(options, encodePayload);
+    if (isExiting()) throw new SwimError('ERR_SWIM_CLOSED', 'cannot create a Swim: the process is exiting');
     const Ctor = native.SwimHandle as NativeSwimCtor;
     const control = makeControl(this);
     this.#terminated = control.terminated;

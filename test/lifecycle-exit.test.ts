@@ -38,3 +38,10 @@ describe('lifecycle: process exit under memory pressure', () => {
     expect(info.live).toBeGreaterThan(0);
   });
 });
+
+describe('lifecycle: after the process began to exit', () => {
+  it("an instance made in a later 'exit' listener is refused (ERR_SWIM_CLOSED): no thread runs through the exit", async () => {
+    const r = await runFixture('exit-create.cjs');
+    expect(r.done).toMatchObject({ code: 'ERR_SWIM_CLOSED', live: 0, closed: true });
+  });
+});
