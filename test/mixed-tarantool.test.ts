@@ -6,6 +6,7 @@
 // The steps run in order on one cluster. Short timeouts on both sides keep it fast; every
 // wait polls a condition with a generous deadline (the machine may be loaded).
 import { randomUUID } from 'node:crypto';
+import * as dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Swim, type MemberEvent, type MemberStatus } from '../src/index';
 import { requireTarantool, startTarantool, stopAllTarantools, type TarantoolInstance } from './helpers/tarantool';
@@ -77,6 +78,15 @@ interface Peer {
 
 const nodes: Swim[] = [];
 const tts: TarantoolInstance[] = [];
+/** Stats of the Node instances, taken just before each was closed or quit, and at the end. */
+const finalStats: { name: string; stats: ReturnType<Swim['stats']> }[] = [];
+/** Tarantool logs, kept when a process is killed or replaced. */
+const ttLogs: string[] = [];
+
+function retire(i: number): Swim {
+  finalStats.push({ name: `node${i + 1}`, stats: nodes[i].stats() });
+  return nodes[i];
+}
 const ttPeers: Peer[] = [];
 
 async function startTt(i: number, cfg: { uri: string; uuid: string; generation: number }): Promise<TarantoolInstance> {
@@ -90,6 +100,15 @@ const ttMembers = (t: TarantoolInstance) => t.eval<TtMember[]>('return harness.m
 const ttMember = (t: TarantoolInstance, uuid: string) =>
   t.eval<TtMember | null>('return harness.member(s:member_by_uuid(...))', uuid);
 const ttHistory = (t: TarantoolInstance, uuid: string) => t.eval<string[]>('return hist[...]', uuid);
+
+/** A UDP port that was free a moment ago (for Tarantool, which cannot report a port-0 rebind). */
+async function freeUdpPort(): Promise<number> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const { port } = sock.address();
+  await new Promise<void>((resolve) => sock.close(resolve));
+  return port;
+}
 
 function allPeers(): Peer[] {
   return [...nodes.map((n, i) => ({ name: `node${i + 1}`, uuid: n.uuid, uri: n.uri })), ...ttPeers];
@@ -196,11 +215,41 @@ describe.skipIf(!tt.available)('a mixed cluster: 3 swim-native + 3 Tarantool 2.6
     for (const n of nodes) expect(n.member(ttPeers[1].uuid)!.payload).toEqual(expected);
   });
 
+  it('a member that moves to another port is found there by the other side', async () => {
+    // swim-native rebinds (configure) -> Tarantool updates the member's URI.
+    const oldUri = nodes[0].uri;
+    nodes[0].configure({ uri: '127.0.0.1:0' });
+    expect(nodes[0].uri).not.toBe(oldUri);
+    // Tarantool rebinds (cfg) -> swim-native updates it, and reports isNewUri.
+    const port = await freeUdpPort();
+    const newTtUri = `127.0.0.1:${port}`;
+    const uriEvents = nodes.map(() => 0);
+    nodes.forEach((n, i) =>
+      n.on('member', (ev: MemberEvent) => {
+        if (ev.member.uuid === ttPeers[0].uuid && ev.isNewUri && ev.member.uri === newTtUri) uriEvents[i]++;
+      }),
+    );
+    expect(await tts[0].eval('assert(s:cfg({uri = ...})) return s:self():uri()', newTtUri)).toBe(newTtUri);
+    ttPeers[0] = { ...ttPeers[0], uri: newTtUri };
+    await waitFor(
+      async () => {
+        for (const t of tts) if ((await ttMember(t, nodes[0].uuid))?.uri !== nodes[0].uri) return false;
+        return nodes.every((n) => n.member(ttPeers[0].uuid)?.uri === newTtUri) && uriEvents.every((c) => c > 0);
+      },
+      DEADLINE,
+      { what: 'both moves seen on the other side', intervalMs: 100 },
+    );
+    // The move is not a failure: everyone is still alive everywhere.
+    for (const n of nodes) expect(n.members().map((m) => m.status)).toEqual(Array(6).fill('alive'));
+    for (const t of tts) expect((await ttMembers(t)).map((m) => m.status)).toEqual(Array(6).fill('alive'));
+  });
+
   it('a Tarantool process killed (SIGKILL) is seen dead by every Node member', async () => {
     const victim = ttPeers[2];
     const seen = recordNodeStatuses(nodes, victim.uuid);
     for (const t of tts.slice(0, 2)) await t.eval('watch(...)', victim.uuid);
     const killedAt = Date.now();
+    ttLogs.push(tts[2].log());
     tts[2].kill();
     await waitFor(
       () => seen.every((h) => h.includes('dead')),
@@ -249,11 +298,10 @@ describe.skipIf(!tt.available)('a mixed cluster: 3 swim-native + 3 Tarantool 2.6
   });
 
   it('a Node instance closed without quitting is seen suspected, then dead, by Tarantool', async () => {
-    const victim = nodes[2];
-    const uuid = victim.uuid;
+    const uuid = nodes[2].uuid;
     for (const t of tts) await t.eval('watch(...)', uuid);
     const others = recordNodeStatuses(nodes.slice(0, 2), uuid);
-    await victim.close();
+    await retire(2).close();
     await waitFor(
       async () => {
         for (const t of tts) if (!(await ttHistory(t, uuid)).includes('dead')) return false;
@@ -294,11 +342,10 @@ describe.skipIf(!tt.available)('a mixed cluster: 3 swim-native + 3 Tarantool 2.6
   });
 
   it('a Node instance that quits is seen as left by Tarantool', async () => {
-    const leaver = nodes[1];
-    const uuid = leaver.uuid;
+    const uuid = nodes[1].uuid;
     for (const t of tts) await t.eval('watch(...)', uuid);
     const others = recordNodeStatuses([nodes[0], nodes[2]], uuid);
-    await leaver.quit();
+    await retire(1).quit();
     await waitFor(
       async () => {
         for (const t of tts) if (!(await ttHistory(t, uuid)).includes('left')) return false;
@@ -334,5 +381,24 @@ describe.skipIf(!tt.available)('a mixed cluster: 3 swim-native + 3 Tarantool 2.6
       DEADLINE,
       { what: 'the other Tarantools see it leave', intervalMs: 100 },
     );
+  });
+
+  it('neither side dropped a datagram of the other', async () => {
+    for (let i = 0; i < nodes.length; i++) if (!nodes[i].closed) finalStats.push({ name: `node${i + 1}`, stats: nodes[i].stats() });
+    expect(finalStats.length).toBe(4); // node3 (closed, then restarted), node2 (quit), node1, node3
+    for (const { name, stats } of finalStats) {
+      expect(stats.packetsReceived, name).toBeGreaterThan(0);
+      expect({ name, dropped: stats.packetsDropped, transform: stats.transformDrops, sendErrors: stats.sendErrors }).toEqual({
+        name,
+        dropped: 0,
+        transform: 0,
+        sendErrors: 0,
+      });
+    }
+    // Tarantool logs every datagram it rejects ("SwimError: invalid meta section: ...") and
+    // any other trouble (as "E> ..." / "W> ..." when box is configured).
+    const logs = [...ttLogs, ...tts.map((t) => t.log())];
+    expect(logs.length).toBe(4);
+    for (const log of logs) expect(log.split('\n').filter((l) => /error|[EW]> /i.test(l))).toEqual([]);
   });
 });
