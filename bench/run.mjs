@@ -10,6 +10,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const suites = {
   codec: () => import('./codec.mjs'),
   crypto: () => import('./crypto.mjs'),
+  cluster: () => import('./cluster.mjs'),
 };
 
 function printTable({ title, note, rows }) {
