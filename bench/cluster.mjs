@@ -27,6 +27,8 @@ const LIBS = ['swim-native', 'happn-swim'];
 const SIZES = [20, 50];
 const BLOCK_PEERS = 10;
 const BLOCK_MS = 10_000;
+/** Runs of the fullmesh and kill timings per library and size (the first also measures the steady state). */
+const REPS = 3;
 const LIMIT_MS = 60_000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -50,6 +52,7 @@ async function startCluster(lib, n, ports) {
 const fullmesh = (members, n) => members.every((m) => m.size() === n - 1 && m.aliveCount() === n - 1);
 
 async function clusterScenario(libName, n, windowS, root) {
+  // windowS 0: no steady-state window (a repetition for the timings only).
   const lib = adapters[libName](SETTINGS, root);
   const ports = libName === 'happn-swim' ? await freePorts(n) : [];
   const t0 = performance.now();
@@ -68,18 +71,20 @@ async function clusterScenario(libName, n, windowS, root) {
   }
 
   // Steady state: let the join news die out, then measure with nothing else running here.
-  await sleep(2000);
+  await sleep(windowS ? 2000 : 500);
   const sum = () => members.reduce((a, m) => { const s = m.sent(); a.packets += s.packets; a.bytes += s.bytes; return a; }, { packets: 0, bytes: 0 });
   const sent0 = sum();
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
-  await sleep(windowS * 1000);
-  const cpu = process.cpuUsage(cpu0);
-  const wall = (performance.now() - w0) / 1000;
-  const sent1 = sum();
-  out.cpuSPerMemberMin = (cpu.user + cpu.system) / 1e6 / n / (wall / 60);
-  out.bytesPerMemberS = (sent1.bytes - sent0.bytes) / n / wall;
-  out.packetsPerMemberS = (sent1.packets - sent0.packets) / n / wall;
+  if (windowS) {
+    await sleep(windowS * 1000);
+    const cpu = process.cpuUsage(cpu0);
+    const wall = (performance.now() - w0) / 1000;
+    const sent1 = sum();
+    out.cpuSPerMemberMin = (cpu.user + cpu.system) / 1e6 / n / (wall / 60);
+    out.bytesPerMemberS = (sent1.bytes - sent0.bytes) / n / wall;
+    out.packetsPerMemberS = (sent1.packets - sent0.packets) / n / wall;
+  }
 
   // Kill one member without notice (the middle of the chain); wait until nobody sees it alive.
   const victim = members[Math.floor(n / 2)];
@@ -185,6 +190,16 @@ async function blockedScenario(libName, root) {
 }
 
 const fmt = (v, d = 2) => (v === null || v === undefined ? 'n/a' : Number(v).toFixed(d));
+const median = (xs) => {
+  const v = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
+  if (v.length < xs.length) return null; // a run that timed out: no figure
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+/** One figure from the runs: the median, and the range when there are several runs. */
+function summarize(runs, key) {
+  const xs = runs.map((r) => r[key]).filter((x) => x !== undefined);
+  return { value: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
+}
 const ratio = (a, b) => (a === null || b === null || a === undefined || b === undefined || b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`);
 
 export async function run(options = {}) {
@@ -195,23 +210,24 @@ export async function run(options = {}) {
     `${SETTINGS.indirect} indirect-ping proxies, ${SETTINGS.suspectTime} s of suspicion; steady window ${windowS} s`);
   const tables = [];
   for (const n of SIZES) {
-    const res = {};
-    for (const lib of LIBS) {
-      log(`  ${lib}, ${n} members ...`);
-      res[lib] = await clusterScenario(lib, n, windowS, root);
-      log(`    ${JSON.stringify(res[lib])}`);
-    }
-    const a = res['swim-native'];
-    const b = res['happn-swim'];
-    const row = (metric, key, d = 2) => ({
-      metric,
-      'swim-native': fmt(a[key], d),
-      'happn-swim': fmt(b[key], d),
-      'happn-swim ÷ swim-native': ratio(b[key], a[key]),
-    });
+    const runs = Object.fromEntries(LIBS.map((lib) => [lib, []]));
+    // Alternate the libraries run by run, so a burst of foreign load does not hit one only.
+    for (let rep = 0; rep < REPS; rep++)
+      for (const lib of LIBS) {
+        log(`  ${lib}, ${n} members, run ${rep + 1}/${REPS} ...`);
+        const r = await clusterScenario(lib, n, rep === 0 ? windowS : 0, root);
+        runs[lib].push(r);
+        log(`    ${JSON.stringify(r, (k, v) => (typeof v === 'number' ? Number(v.toFixed(3)) : v))}`);
+      }
+    const cell = (st, d) => (st.n > 1 && st.value !== null ? `${fmt(st.value, d)} (${fmt(st.min, d)}–${fmt(st.max, d)})` : fmt(st.value, d));
+    const row = (metric, key, d = 2) => {
+      const a = summarize(runs['swim-native'], key);
+      const b = summarize(runs['happn-swim'], key);
+      return { metric, 'swim-native': cell(a, d), 'happn-swim': cell(b, d), 'happn-swim ÷ swim-native': ratio(b.value, a.value) };
+    };
     tables.push({
       title: `${n} members on 127.0.0.1, one process, chain bootstrap, one member killed`,
-      note: 'lower is better everywhere; ratio > 1 means happn-swim needs more',
+      note: `median (min–max) of ${REPS} runs for the timings, one ${windowS} s window for the steady state; lower is better everywhere, ratio > 1: happn-swim needs more`,
       rows: [
         row('time to full mesh (s)', 'fullmeshS'),
         row('killed member dead for all others (s)', 'deadEverywhereS'),
@@ -219,7 +235,11 @@ export async function run(options = {}) {
         row('CPU s per member per minute', 'cpuSPerMemberMin', 3),
         row('bytes sent per member per s', 'bytesPerMemberS', 0),
         row('packets sent per member per s', 'packetsPerMemberS', 2),
-        row('false suspicions of live members', 'spurious', 0),
+        {
+          metric: `false suspicions of live members (all ${REPS} runs)`,
+          ...Object.fromEntries(LIBS.map((lib) => [lib, String(runs[lib].reduce((t, r) => t + (r.spurious ?? 0), 0))])),
+          'happn-swim ÷ swim-native': 'n/a',
+        },
       ],
     });
   }

@@ -10,6 +10,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const suites = {
   codec: () => import('./codec.mjs'),
   crypto: () => import('./crypto.mjs'),
+  sim: () => import('./sim.mjs'),
   cluster: () => import('./cluster.mjs'),
 };
 

@@ -1,6 +1,7 @@
 // Tarantool-compatible SWIM packet codec (plain text, no encryption): the JS entry points
 // of native/core/codec. Useful for tests, tooling and inspecting captured datagrams.
 import { SwimError, type SwimErrorCode } from './errors';
+import { decodeFast, encodeFast, type DecodeFailure } from './codec-fast';
 import { native } from './native';
 
 /** Tarantool's incarnation: generation is user-set and persistent, version volatile. */
@@ -103,8 +104,10 @@ export function encodePacket(packet: Packet | PacketInput, options?: { maxSize?:
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new SwimError('ERR_SWIM_INVALID_ARG', 'options must be an object');
   }
+  const maxSize = options?.maxSize;
   try {
-    return native.encodePacket(packet, options?.maxSize) as Buffer;
+    // The fast path declines (undefined) whatever the checked path must judge.
+    return encodeFast(packet, maxSize) ?? (native.encodePacket(packet, maxSize) as Buffer);
   } catch (err) {
     rethrow(err);
   }
@@ -116,16 +119,17 @@ export function encodePacket(packet: Packet | PacketInput, options?: { maxSize?:
  * message names the offending field; ERR_SWIM_INVALID_ARG when `buf` is not a Uint8Array.
  */
 export function decodePacket(buf: Uint8Array): Packet {
-  let out: Packet | { error: DecodeErrorReason; where: string };
+  let out: unknown;
   try {
-    out = native.decodePacket(buf);
+    out = decodeFast(buf);
   } catch (err) {
     rethrow(err);
   }
-  if ('error' in out) {
-    throw new SwimError('ERR_SWIM_DECODE', `invalid SWIM packet: ${out.error.replace(/_/g, ' ')} at ${out.where}`, {
-      reason: out.error,
+  if ('error' in (out as object)) {
+    const { error, where } = out as DecodeFailure;
+    throw new SwimError('ERR_SWIM_DECODE', `invalid SWIM packet: ${error.replace(/_/g, ' ')} at ${where}`, {
+      reason: error,
     });
   }
-  return out;
+  return out as Packet;
 }

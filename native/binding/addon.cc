@@ -7,6 +7,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   swim_binding::InitCodec(env, exports);
   swim_binding::InitSwim(env, exports);
   swim_binding::InitCrypto(env, exports);
+  swim_binding::InitSim(env, exports);
   return exports;
 }
 

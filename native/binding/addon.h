@@ -7,6 +7,9 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
+
+#include "core/codec.h"
 
 namespace swim {
 namespace io {
@@ -25,6 +28,11 @@ struct AddonData {
   // Every Swim of this env whose worker thread has not been joined yet. The env cleanup
   // hook (registered by InitSwim) stops and joins them before the env is torn down.
   std::unordered_map<SwimInstance*, std::shared_ptr<SwimInstance>> live_swims;
+  // codec_binding.cc's fast paths: reused between calls so a decode or encode allocates
+  // nothing here after the first (never touched while JS code can run, so no reentrancy).
+  swim::Packet codec_packet;
+  std::vector<uint8_t> codec_bytes;
+  std::string codec_text;
 };
 
 // Each JS-facing area registers its exports here; one file per area.
@@ -36,5 +44,6 @@ void InitSwim(Napi::Env env, Napi::Object exports);
 // False with a message in *error when malformed (nothing is thrown); a JS exception may be
 // pending if a getter threw. Build the cipher with swim::io::make_cipher (io/crypto.h).
 bool ParseCipherConfig(Napi::Value value, swim::io::CipherConfig* out, std::string* error);
+void InitSim(Napi::Env env, Napi::Object exports);
 
 }  // namespace swim_binding

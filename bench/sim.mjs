@@ -1,0 +1,158 @@
+// bench/sim: the deterministic simulator at scale (N = 100, 1,000, 2,000 nodes).
+//
+// For each N, in a child process of its own (so peak RSS is that N's alone):
+//  - chain bootstrap: node i knows only node i+1; virtual steps (heartbeats) until every
+//    node sees every other alive, and the packets that took;
+//  - steady state: packets and bytes per node per virtual second over a 60 s window, and
+//    the wall-clock cost per simulated node-second (all N engines, network included);
+//  - a killed node (gc off so "dead everywhere" is observable): virtual seconds until a
+//    first node declares it dead, then until every node knows, against log2 N;
+//  - peak RSS of the whole process (the bootstrap's burst of in-flight packets dominates);
+//  - separately, RSS of a full mesh built by telling every node every other one (no burst),
+//    and from it the memory per member record (RSS growth / N^2).
+// Heartbeat 1 s, ack timeout 1 s, LAN-like delay 0.1 ms + U[0, 0.2 ms], no loss, seed 1.
+//
+// node bench/sim.mjs [N...]     (or through bench/run.mjs: npm run bench -- sim)
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const self = fileURLToPath(import.meta.url);
+
+export const name = 'sim';
+
+const SIZES = [100, 1000, 2000];
+const WINDOW = 60; // virtual seconds of steady state
+
+function wall() {
+  return Number(process.hrtime.bigint()) / 1e9;
+}
+
+function totals(sim) {
+  const s = sim.stats();
+  return { packets: s.packetsSent, bytes: s.bytesSent };
+}
+
+/** One N, measured in this process. */
+function measure(n) {
+  const { Simulation } = require('../dist/sim.js');
+  const sim = new Simulation({ nodes: n, seed: 1, heartbeatRate: 1, ackTimeout: 1, keepEvents: false });
+  sim.setDelay(0.0001, 0.0002);
+  for (let i = 1; i < n; ++i) sim.addMember(i, i + 1);
+
+  let t = wall();
+  const meshSeconds = sim.runUntil({ fullmesh: true }, 3600);
+  const meshWall = wall() - t;
+  if (meshSeconds < 0) throw new Error(`N=${n}: no full mesh within 3600 virtual seconds`);
+  const boot = totals(sim);
+
+  // Let the bootstrap's dissemination settle, then measure a steady window.
+  sim.run(10);
+  const before = totals(sim);
+  t = wall();
+  sim.run(WINDOW);
+  const steadyWall = wall() - t;
+  const after = totals(sim);
+
+  for (let i = 1; i <= n; ++i) sim.configure(i, { gcMode: 'off' });
+  const victim = Math.floor(n / 2);
+  sim.kill(victim);
+  const first = sim.runUntil({ member: victim, status: 'dead', anywhere: true }, 600);
+  const everywhere = first < 0 ? -1 : sim.runUntil({ member: victim, status: 'dead', everywhere: true }, 600);
+
+  return {
+    n,
+    meshSeconds,
+    meshWall,
+    bootPacketsPerNode: boot.packets / n,
+    packetsPerNodeSecond: (after.packets - before.packets) / n / WINDOW,
+    bytesPerNodeSecond: (after.bytes - before.bytes) / n / WINDOW,
+    wallPerNodeSecondUs: (steadyWall / (n * WINDOW)) * 1e6,
+    wall300: (steadyWall / WINDOW) * 300,
+    firstDead: first,
+    spread: everywhere,
+    log2: Math.log2(n),
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+/** Memory of a full mesh without the bootstrap's in-flight packets: every node is told
+ * every other one directly, then 10 virtual seconds run. */
+function measureMesh(n) {
+  const { Simulation } = require('../dist/sim.js');
+  globalThis.gc?.();
+  const base = process.memoryUsage().rss;
+  const sim = new Simulation({ nodes: n, seed: 1, ackTimeout: 1, keepEvents: false });
+  for (let i = 1; i <= n; ++i) for (let j = 1; j <= n; ++j) if (i !== j) sim.addMember(i, j);
+  sim.run(10);
+  if (!sim.check({ fullmesh: true })) throw new Error(`N=${n}: interconnected cluster is not a full mesh`);
+  globalThis.gc?.();
+  const rss = process.memoryUsage().rss;
+  return { rssMb: rss / 2 ** 20, perRecord: (rss - base) / (n * n), peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+function fmt(x, digits = 1) {
+  if (x < 0) return 'n/a';
+  return x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export async function run({ sizes = SIZES } = {}) {
+  const rows = [];
+  for (const n of sizes) {
+    const out = execFileSync(process.execPath, ['--expose-gc', self, '--child', String(n)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const r = JSON.parse(out.trim().split('\n').pop());
+    const mesh = JSON.parse(
+      execFileSync(process.execPath, ['--expose-gc', self, '--mesh', String(n)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+        .trim()
+        .split('\n')
+        .pop(),
+    );
+    rows.push({
+      N: r.n.toLocaleString('en-US'),
+      'full mesh (steps)': fmt(r.meshSeconds, 2),
+      'bootstrap pkts/node': fmt(r.bootPacketsPerNode, 0),
+      'bootstrap wall (s)': fmt(r.meshWall, 1),
+      'first dead (s)': fmt(r.firstDead, 1),
+      'then everywhere (steps)': fmt(r.spread, 1),
+      'log2 N': fmt(r.log2, 1),
+      'pkts/node/s': fmt(r.packetsPerNodeSecond, 2),
+      'bytes/node/s': fmt(r.bytesPerNodeSecond, 0),
+      'wall µs/node-s': fmt(r.wallPerNodeSecondUs, 1),
+      'wall for 300 s (s)': fmt(r.wall300, 1),
+      'peak RSS (MB)': fmt(r.peakRssMb, 0),
+      'mesh RSS (MB)': fmt(mesh.rssMb, 0),
+      'bytes/member record': fmt(mesh.perRecord, 0),
+    });
+  }
+  return [
+    {
+      title: 'Simulator: chain bootstrap, steady state, death dissemination',
+      note:
+        'heartbeat 1 s, ack timeout 1 s, delay 0.1 ms + U[0, 0.2 ms], seed 1; one step = one heartbeat; ' +
+        'steady window 60 virtual s; "wall for 300 s" = all N nodes for 300 virtual seconds',
+      rows,
+    },
+  ];
+}
+
+if (process.argv[2] === '--child') {
+  process.stdout.write(`${JSON.stringify(measure(Number(process.argv[3])))}\n`);
+} else if (process.argv[2] === '--mesh') {
+  process.stdout.write(`${JSON.stringify(measureMesh(Number(process.argv[3])))}\n`);
+} else if (process.argv[1] === self) {
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const [table] = await run(sizes.length ? { sizes } : {});
+  console.log(`## ${table.title}\n   ${table.note}`);
+  const cols = Object.keys(table.rows[0]);
+  console.log(`| ${cols.join(' | ')} |`);
+  console.log(`| ${cols.map(() => '---:').join(' | ')} |`);
+  for (const r of table.rows) console.log(`| ${cols.map((c) => r[c]).join(' | ')} |`);
+}
