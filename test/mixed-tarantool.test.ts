@@ -137,9 +137,13 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++)
     nodes.push(new Swim({ uri: '127.0.0.1:0', heartbeatRate: HEARTBEAT, ackTimeout: ACK_TIMEOUT, generation: GEN }));
   // Chain bootstrap across the two implementations: tt1 <- node1 <- tt2 <- node2 <- tt3 <- node3.
+  // Two links by address only (a ping; the peer is added when it answers): node3 probes tt3,
+  // tt3 probes node2.
   for (let i = 0; i < 3; i++) {
-    nodes[i].addMember({ uri: ttPeers[i].uri, uuid: ttPeers[i].uuid });
-    if (i > 0) await tts[i].eval('assert(s:add_member(...))', { uri: nodes[i - 1].uri, uuid: nodes[i - 1].uuid });
+    if (i < 2) nodes[i].addMember({ uri: ttPeers[i].uri, uuid: ttPeers[i].uuid });
+    else nodes[i].probeMember(ttPeers[i].uri);
+    if (i === 1) await tts[i].eval('assert(s:add_member(...))', { uri: nodes[i - 1].uri, uuid: nodes[i - 1].uuid });
+    if (i === 2) await tts[i].eval('assert(s:probe_member(...))', nodes[i - 1].uri);
   }
 });
 
