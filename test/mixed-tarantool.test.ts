@@ -280,6 +280,8 @@ describe.skipIf(!tt.available)('a mixed cluster: 3 swim-native + 3 Tarantool 2.6
 
   it('the killed Tarantool restarted with generation + 1 (same uuid and uri) wins', async () => {
     const old = ttPeers[2];
+    // Its port is free once the process is gone.
+    await waitFor(() => tts[2].exited, DEADLINE, { what: 'the killed Tarantool has exited' });
     tts[2] = await startTt(2, { uri: old.uri, uuid: old.uuid, generation: GEN + 1 });
     expect(ttPeers[2]).toEqual(old);
     await tts[2].eval('assert(s:add_member(...))', { uri: nodes[0].uri, uuid: nodes[0].uuid });
