@@ -219,6 +219,25 @@ describe.skipIf(!tt.available)('a mixed cluster: 3 swim-native + 3 Tarantool 2.6
     for (const n of nodes) expect(n.member(ttPeers[1].uuid)!.payload).toEqual(expected);
   });
 
+  it('a payload cleared on either side is gone on the other', async () => {
+    nodes[0].setPayload(null);
+    await tts[1].eval('assert(s:set_payload(nil))');
+    await waitFor(
+      async () => {
+        for (const t of tts) {
+          const m = await ttMember(t, nodes[0].uuid);
+          if (!m || m.payload_hex !== undefined) return false;
+        }
+        return nodes.every((n) => {
+          const m = n.member(ttPeers[1].uuid);
+          return m !== undefined && m.payloadRaw === undefined && m.payload === undefined;
+        });
+      },
+      DEADLINE,
+      { what: 'both payloads cleared everywhere', intervalMs: 100 },
+    );
+  });
+
   it('a member that moves to another port is found there by the other side', async () => {
     // swim-native rebinds (configure) -> Tarantool updates the member's URI.
     const oldUri = nodes[0].uri;
