@@ -78,6 +78,7 @@ interface Peer {
 
 const nodes: Swim[] = [];
 const tts: TarantoolInstance[] = [];
+const ttPeers: Peer[] = [];
 /** Stats of the Node instances, taken just before each was closed or quit, and at the end. */
 const finalStats: { name: string; stats: ReturnType<Swim['stats']> }[] = [];
 /** Tarantool logs, kept when a process is killed or replaced. */
@@ -87,7 +88,6 @@ function retire(i: number): Swim {
   finalStats.push({ name: `node${i + 1}`, stats: nodes[i].stats() });
   return nodes[i];
 }
-const ttPeers: Peer[] = [];
 
 async function startTt(i: number, cfg: { uri: string; uuid: string; generation: number }): Promise<TarantoolInstance> {
   const t = await startTarantool({ name: `tt${i + 1}`, script: TT_SCRIPT });
@@ -98,7 +98,7 @@ async function startTt(i: number, cfg: { uri: string; uuid: string; generation: 
 
 const ttMembers = (t: TarantoolInstance) => t.eval<TtMember[]>('return harness.members(s)');
 const ttMember = (t: TarantoolInstance, uuid: string) =>
-  t.eval<TtMember | null>('return harness.member(s:member_by_uuid(...))', uuid);
+  t.eval<TtMember | undefined>('return harness.member(s:member_by_uuid(...))', uuid);
 const ttHistory = (t: TarantoolInstance, uuid: string) => t.eval<string[]>('return hist[...]', uuid);
 
 /** A UDP port that was free a moment ago (for Tarantool, which cannot report a port-0 rebind). */
