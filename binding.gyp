@@ -12,6 +12,7 @@
         "native/core/msgpack.cc",
         "native/core/codec.cc",
         "native/core/member_table.cc",
+        "native/core/probe_queue.cc",
         "native/core/engine.cc",
         "native/binding/crypto_binding.cc",
         "native/io/crypto.cc",

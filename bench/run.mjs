@@ -12,6 +12,7 @@ const suites = {
   crypto: () => import('./crypto.mjs'),
   lifecycle: () => import('./lifecycle.mjs'),
   sim: () => import('./sim.mjs'),
+  cluster: () => import('./cluster.mjs'),
 };
 
 function printTable({ title, note, rows }) {

@@ -7,7 +7,7 @@
 //    the wall-clock cost per simulated node-second (all N engines, network included);
 //  - a killed node (gc off so "dead everywhere" is observable): virtual seconds until a
 //    first node declares it dead, then until every node knows, against log2 N;
-//  - peak RSS of the whole process (the bootstrap's burst of in-flight packets dominates);
+//  - peak RSS of the whole process (the bootstrap's in-flight packets on top of the mesh);
 //  - separately, RSS of a full mesh built by telling every node every other one (no burst),
 //    and from it the memory per member record (RSS growth / N^2).
 // Heartbeat 1 s, ack timeout 1 s, LAN-like delay 0.1 ms + U[0, 0.2 ms], no loss, seed 1.

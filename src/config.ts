@@ -2,6 +2,7 @@
 // here, so a bad option is a SwimError with a clear message, never a native TypeError.
 import { randomUUID } from 'node:crypto';
 import { SwimError, type SwimErrorCode } from './errors';
+import { normalizeCodecConfig, type CodecConfig, type NativeCodecConfig } from './crypto';
 
 /** Options of `new Swim(...)`. */
 export interface SwimOptions {
@@ -25,6 +26,11 @@ export interface SwimOptions {
   gcMode?: 'on' | 'off';
   /** Initial payload, MessagePack-encoded (at most 1200 bytes encoded). */
   payload?: unknown;
+  /**
+   * Encryption of every datagram from the first one on (README "Encryption"); the same
+   * shape as `swim.setCodec()`. Default: `{ algo: 'none' }`, plain text.
+   */
+  codec?: CodecConfig;
 }
 
 /** What `swim.configure()` can change at run time. */
@@ -160,9 +166,11 @@ export interface NativeOptions {
   ackTimeout: number;
   gcMode: 0 | 1;
   payload?: Buffer;
+  /** Key copies: the caller zeroes them once the native side has taken them. */
+  codec?: NativeCodecConfig;
 }
 
-const OPTION_KEYS = ['uri', 'uuid', 'generation', 'heartbeatRate', 'ackTimeout', 'gcMode', 'payload'] as const;
+const OPTION_KEYS = ['uri', 'uuid', 'generation', 'heartbeatRate', 'ackTimeout', 'gcMode', 'payload', 'codec'] as const;
 
 export function defaultGeneration(): bigint {
   // Wall-clock microseconds, as Tarantool's default: grows across restarts.
@@ -190,6 +198,8 @@ export function resolveOptions(
     gcMode: checkGcMode(options.gcMode ?? DEFAULTS.gcMode),
   };
   if (options.payload !== undefined && options.payload !== null) native.payload = encodePayload(options.payload);
+  // Last: nothing after it can throw and leave the key copies unwiped.
+  if (options.codec !== undefined) native.codec = normalizeCodecConfig(options.codec, 'codec');
   return { native, uuid: uuid.toLowerCase() };
 }
 

@@ -109,6 +109,17 @@ export function normalizeCodecConfig(config: unknown, where = 'codec'): NativeCo
   );
 }
 
+/** @internal The codec's name as PacketCipher.name reports it: 'none', 'aes256-cbc', 'aes-gcm'. */
+export function codecName(config: NativeCodecConfig): string {
+  if (config.algo === 'none' || config.algo === 'aes-gcm') return config.algo;
+  return `${config.algo}-${config.mode ?? 'cbc'}`;
+}
+
+/** @internal Wipes the key copies normalizeCodecConfig() made. */
+export function wipeCodecConfig(config: NativeCodecConfig | undefined): void {
+  if (config) for (const k of config.keys) k.fill(0);
+}
+
 /** Throws `SwimError` `ERR_SWIM_CONFIG` unless `config` is a valid CodecConfig. */
 export function validateCodecConfig(config: unknown): asserts config is CodecConfig {
   normalizeCodecConfig(config);
@@ -130,7 +141,7 @@ export class PacketCipher {
     } catch (err) {
       throw new SwimError('ERR_SWIM_CONFIG', `codec: ${(err as Error).message}`, { cause: err });
     } finally {
-      for (const k of normalized.keys) k.fill(0);
+      wipeCodecConfig(normalized);
     }
   }
 

@@ -21,6 +21,14 @@ import {
   type NativeMember,
 } from './member';
 import { isExiting, State, StateWord, track, untrack, type LifecycleHandle } from './lifecycle';
+import {
+  codecName,
+  normalizeCodecConfig,
+  wipeCodecConfig,
+  type CipherDropReason,
+  type CodecConfig,
+  type NativeCodecConfig,
+} from './crypto';
 
 /** Counters of one instance (since it was created). */
 export interface SwimStats {
@@ -44,8 +52,18 @@ export interface SwimStats {
   /** Sends that waited for socket buffer space. */
   sendQueued: number;
   receiveErrors: number;
-  /** Datagrams dropped by the encryption layer. */
+  /** Datagrams dropped by the encryption layer, both ways: total of `cipherDrops` and `sealErrors`. */
   transformDrops: number;
+  /**
+   * Received datagrams the codec rejected, by reason (every reason present, 0 when none).
+   * They never reach the protocol, so they are not in `packetsReceived` nor `drops`.
+   * A wrong key shows as `unknown_key` (aes-gcm) or mostly `decrypt_failed` (ecb/cbc); the
+   * unauthenticated stream modes cfb/ofb decrypt anything, so there the packet decoder
+   * rejects the junk and counts it in `drops` instead.
+   */
+  cipherDrops: Record<CipherDropReason, number>;
+  /** Outgoing datagrams OpenSSL failed to encrypt (not sent). */
+  sealErrors: number;
   /** Broadcast addresses the last broadcast() went to (0 on a loopback-only host). */
   broadcastTargets: number;
 }
@@ -73,6 +91,7 @@ export interface NativeSwimHandle extends LifecycleHandle {
   setPayload(payload: Buffer | null): number;
   quit(): number;
   configure(patch: NativePatch): number;
+  setCodec(config: NativeCodecConfig): void;
   info(): NativeInfo;
   members(): NativeMember[];
   member(uuid: Buffer): NativeMember | undefined;
@@ -127,6 +146,14 @@ function translateNativeError(err: unknown, what: string): SwimError {
     return new SwimError('ERR_SWIM_BIND', `${what}: ${e.message ?? e.uvCode}`, { reason: e.uvCode, cause: err });
   if (e && typeof e.commandError === 'number') return commandError(what, e.commandError);
   return new SwimError('ERR_SWIM_NATIVE', `${what}: ${e?.message ?? String(err)}`, { cause: err });
+}
+
+// The native codec check failed (ERR_SWIM_CONFIG), or something else went wrong.
+function codecError(err: unknown, where: string): SwimError {
+  const e = err as { code?: unknown; message?: string };
+  if (e && e.code === 'ERR_SWIM_CONFIG')
+    return new SwimError('ERR_SWIM_CONFIG', `${where}: ${e.message ?? 'bad codec'}`, { cause: err });
+  return translateNativeError(err, where);
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -185,6 +212,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   // uri and uuid as they were when closing began: identity stays readable afterwards.
   #identity: { uri: string; uuid: string } | null = null;
   readonly #terminated: Promise<void>;
+  #codec: string;
 
   constructor(options: SwimOptions) {
     super();
@@ -193,10 +221,14 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     const Ctor = native.SwimHandle as NativeSwimCtor;
     const control = makeControl(this);
     this.#terminated = control.terminated;
+    this.#codec = nativeOptions.codec ? codecName(nativeOptions.codec) : 'none';
     try {
       this.#handle = new Ctor(nativeOptions, makeCallback(control));
     } catch (err) {
+      if ((err as { code?: unknown })?.code === 'ERR_SWIM_CONFIG') throw codecError(err, 'codec');
       throw translateNativeError(err, `cannot bind ${String(options.uri)}`);
+    } finally {
+      wipeCodecConfig(nativeOptions.codec);
     }
     this.#state = new StateWord(this.#handle);
     track(this, this.#handle, this.#state, this.#handle.info().uri);
@@ -246,8 +278,18 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     return this.#live('stats').stats();
   }
 
-  /** The effective configuration. */
-  get config(): { uri: string; uuid: string; heartbeatRate: number; ackTimeout: number; gcMode: 'on' | 'off' } {
+  /**
+   * The effective configuration. `codec` names the codec set last (never its keys):
+   * 'none', 'aes128-cbc', ..., 'aes-gcm'.
+   */
+  get config(): {
+    uri: string;
+    uuid: string;
+    heartbeatRate: number;
+    ackTimeout: number;
+    gcMode: 'on' | 'off';
+    codec: string;
+  } {
     const i = this.#live('config').info();
     return {
       uri: i.uri,
@@ -255,6 +297,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       heartbeatRate: i.heartbeatRate,
       ackTimeout: i.ackTimeout,
       gcMode: i.gcMode === 0 ? 'on' : 'off',
+      codec: this.#codec,
     };
   }
 
@@ -328,6 +371,28 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       throw translateNativeError(err, `configure: cannot bind ${String(patch.uri)}`);
     }
     check('configure', code);
+  }
+
+  /**
+   * Encrypts every datagram from now on (Tarantool's `swim:set_codec()`; README
+   * "Encryption"). `{ algo: 'none' }` turns encryption off. The keys are copied; the new
+   * codec replaces the old one between two datagrams, on the worker thread. For aes-gcm,
+   * `keys: [primary, ...older]`: sealed with the primary, accepted under any — rotate by
+   * adding the new key everywhere, then making it primary everywhere, then removing the old.
+   * Throws `SwimError` `ERR_SWIM_CONFIG` (unknown algo or mode, wrong key length, empty or
+   * oversized keyring), leaving the current codec in place.
+   */
+  setCodec(config: CodecConfig): void {
+    const handle = this.#live('setCodec');
+    const normalized = normalizeCodecConfig(config, 'setCodec');
+    try {
+      handle.setCodec(normalized);
+    } catch (err) {
+      throw codecError(err, 'setCodec');
+    } finally {
+      wipeCodecConfig(normalized);
+    }
+    this.#codec = codecName(normalized);
   }
 
   // --- events --------------------------------------------------------------------

@@ -63,6 +63,7 @@ describe('construction', () => {
       heartbeatRate: DEFAULTS.heartbeatRate,
       ackTimeout: DEFAULTS.ackTimeout,
       gcMode: 'on',
+      codec: 'none',
     });
     expect(s.members()).toEqual([self]);
     expect(s.closed).toBe(false);

@@ -8,11 +8,13 @@
 // the worker's exit notice (delivered through the thread-safe function on the JS thread)
 // joins a thread that has nothing left to do but store TERMINATED, and the env cleanup
 // hook joins whatever is left at teardown.
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "binding/addon.h"
+#include "io/crypto.h"
 #include "io/worker.h"
 
 namespace swim_binding {
@@ -174,6 +176,26 @@ bool GetPositive(const Napi::Value& v, double* out) {
   return true;
 }
 
+// Builds the cipher for a codec config normalized by src/crypto.ts. *out stays null for
+// algo 'none' (plain text). On failure throws an Error with code ERR_SWIM_CONFIG (the JS
+// layer rewraps it as a SwimError) and returns false. Our copies of the keys are wiped.
+bool BuildCipher(Napi::Env env, Napi::Value value, std::unique_ptr<swim::io::PacketCipher>* out) {
+  swim::io::CipherConfig config;
+  std::string error;
+  bool ok = ParseCipherConfig(value, &config, &error);
+  if (ok && config.algo != swim::io::CipherAlgo::None) {
+    *out = swim::io::make_cipher(config, &error);
+    ok = *out != nullptr;
+  }
+  for (auto& k : config.keys) std::fill(k.begin(), k.end(), 0);
+  if (!ok && !env.IsExceptionPending()) {  // a throwing getter's exception wins
+    Napi::Error e = Napi::Error::New(env, error);
+    e.Set("code", Napi::String::New(env, "ERR_SWIM_CONFIG"));
+    e.ThrowAsJavaScriptException();
+  }
+  return ok;
+}
+
 bool GetU64(const Napi::Value& v, uint64_t* out) {
   if (!v.IsBigInt()) return false;
   bool lossless = false;
@@ -262,6 +284,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
             InstanceMethod<&SwimHandle::SetPayload>("setPayload"),
             InstanceMethod<&SwimHandle::Quit>("quit"),
             InstanceMethod<&SwimHandle::Configure>("configure"),
+            InstanceMethod<&SwimHandle::SetCodec>("setCodec"),
             InstanceMethod<&SwimHandle::Info>("info"),
             InstanceMethod<&SwimHandle::Members>("members"),
             InstanceMethod<&SwimHandle::Member>("member"),
@@ -305,6 +328,10 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
       return;
     }
     cfg.gc_mode = gc == 0 ? swim::GcMode::On : swim::GcMode::Off;
+    // The codec is checked before anything is bound: a bad key leaves no socket behind.
+    std::unique_ptr<swim::io::PacketCipher> cipher;
+    Napi::Value codec = o.Get("codec");
+    if (!codec.IsUndefined() && !BuildCipher(env, codec, &cipher)) return;
 
     AddonData* addon = env.GetInstanceData<AddonData>();
     auto inst = std::make_shared<SwimInstance>();
@@ -332,6 +359,8 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
       return;
     }
     inst->tsfn_usable = true;
+    // Taken over by the worker thread before it sends its first datagram.
+    if (cipher) inst->worker->SetCipher(std::move(cipher));
 
     if (!inst->worker->Start(&err)) {
       {
@@ -546,6 +575,17 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     return env.Undefined();
   }
 
+  // setCodec(normalizedConfig): builds the cipher here (JS thread, microseconds) and hands
+  // it to the worker, which swaps it in between two datagrams. Throws ERR_SWIM_CONFIG.
+  Napi::Value SetCodec(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    std::unique_ptr<swim::io::PacketCipher> cipher;
+    if (!BuildCipher(env, info[0], &cipher)) return env.Undefined();
+    inst_->worker->SetCipher(std::move(cipher));
+    return env.Undefined();
+  }
+
   Napi::Value Info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
@@ -621,6 +661,12 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     n("sendQueued", w.send_queued);
     n("receiveErrors", w.receive_errors);
     n("transformDrops", w.transform_drops);
+    Napi::Object cipher_drops = Napi::Object::New(env);
+    for (size_t i = 1; i < swim::io::kCipherDropCount; ++i)
+      cipher_drops.Set(swim::io::cipher_drop_name(static_cast<swim::io::CipherDrop>(i)),
+                       Napi::Number::New(env, static_cast<double>(w.cipher_drops[i])));
+    o.Set("cipherDrops", cipher_drops);
+    n("sealErrors", w.seal_errors);
     n("broadcastTargets", w.broadcast_targets);
     return o;
   }

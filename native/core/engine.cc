@@ -1,7 +1,8 @@
 // The SWIM protocol state machine (see engine.h). Rules follow Tarantool's src/lib/swim
 // (rounds, failure detection thresholds, dissemination TTDs, refutation, quit, gc), with
-// the differences listed in README ("Protocol core"): exactly k indirect-ping proxies, and
-// indirect pings from the first missed ack so a broken direct link never raises a suspicion.
+// the differences listed in README ("Protocol core"): exactly k indirect-ping proxies,
+// indirect pings from the first missed ack so a broken direct link never raises a suspicion,
+// and members heard of second-hand probed once each, at a paced rate (probe_queue.h).
 #include "core/engine.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cstring>
 
 #include "core/member_table.h"
+#include "core/probe_queue.h"
 #include "core/rng.h"
 
 namespace swim {
@@ -30,6 +32,21 @@ constexpr size_t kRecordWireSize = 52;
 constexpr size_t kPayloadWireOverhead = 4;
 // Meta (17) + body map (1) + source UUID (19) + failure detection (24), plus section headers.
 constexpr size_t kMessageOverhead = 17 + 1 + 19 + 24 + 2 * 4;
+
+// Pacing of probes to members heard of second-hand (see pump_probes). Per heartbeat, an
+// engine probes at most R = max(kMinProbeRate, kProbeRateFactor * M) of them, M being the
+// members it knows plus those it has heard of (an estimate of the cluster size), spread
+// evenly over the heartbeat, with up to kProbeBurst at once after a quiet spell (so a
+// newcomer is met at once). Each unknown member is probed once, not once per packet naming
+// it: a chain bootstrap costs ~N packets per node instead of ~4.4 N, and still meshes in
+// about one heartbeat, because R grows with what the engine hears (a backlog of M unknown
+// members is probed within 1/kProbeRateFactor of a heartbeat).
+constexpr uint32_t kMinProbeRate = 16;
+constexpr uint32_t kProbeRateFactor = 4;
+constexpr uint32_t kProbeBurst = 16;
+// At most max(this, known members) unknown members wait for a probe; more are ignored (a
+// later packet names them again). Bounds the memory a flood of made-up UUIDs can take.
+constexpr size_t kMinPendingProbes = 512;
 
 constexpr uint32_t kDropEntry = 0x80000000u;  // event queue entry refers to drops, not a slot
 constexpr uint32_t kVoidEntry = UINT32_MAX;     // event queue entry cancelled
@@ -125,19 +142,16 @@ struct Engine::Impl {
   std::vector<Datagram> outbox;
   Stats stats;
 
+  // Unknown members heard of second-hand, each probed once (per answer window) at a paced
+  // rate. Tarantool probes once per packet naming them: at bootstrap every packet names
+  // ~20 unknown members and each probe's ack names ~20 more, a storm that grows faster
+  // than the answers that would end it. probe_tat: when the pacing allows the next probe
+  // (theoretical arrival time of a GCRA / leaky bucket, minus the burst allowance).
+  ProbeQueue pending;
+  Time probe_tat = 0;
+
   // Scratch, kept for their capacity.
   Packet in, out;
-  // Recent second-hand probes, direct-mapped by address: an unknown member is probed at
-  // most once per heartbeat however many packets mention it. Without this every packet
-  // naming it sends one more probe, and each probe's ack names ~20 more members: a
-  // storm that grows faster than the answers that would end it.
-  struct RecentProbe {
-    uint32_t ip = 0;
-    uint16_t port = 0;
-    Time at = 0;
-  };
-  static constexpr size_t kProbeCacheSize = 256;
-  RecentProbe recent_probes[kProbeCacheSize];
   uint8_t buf[kMaxPacketSize];
 
   // ---------------------------------------------------------------- member helpers
@@ -221,6 +235,7 @@ struct Engine::Impl {
   }
 
   uint32_t new_member(const MemberRecord& def) {
+    pending.forget(def.uuid);  // known now: no probe owed
     uint32_t slot = table.insert(def.uuid);
     Member& x = m(slot);
     x.set_addr(def.addr);
@@ -322,15 +337,35 @@ struct Engine::Impl {
     if (mask != 0) on_update(self, mask);
   }
 
-  void probe(Addr addr) {
-    uint32_t h = (addr.ip * 0x9e3779b1u) ^ (addr.port * 0x85ebca6bu);
-    RecentProbe& r = recent_probes[(h ^ (h >> 16)) & (kProbeCacheSize - 1)];
-    if (r.ip == addr.ip && r.port == addr.port && now - r.at < heartbeat) return;
-    r.ip = addr.ip;
-    r.port = addr.port;
-    r.at = now;
-    send_fd(FdType::Ping, addr, nullptr);
-    ++stats.pings_sent;
+  // ---------------------------------------------------------------- second-hand probes
+
+  uint32_t probe_rate() const {
+    size_t r = (table.size() + pending.size()) * kProbeRateFactor;
+    return static_cast<uint32_t>(std::min<size_t>(std::max<size_t>(r, kMinProbeRate), UINT32_MAX));
+  }
+
+  Time probe_interval() const {
+    Time i = heartbeat / probe_rate();
+    return i < 1 ? 1 : i;
+  }
+
+  // Earliest time the pacing lets the next second-hand probe go.
+  Time probe_ready_at() const { return probe_tat - (kProbeBurst - 1) * probe_interval(); }
+
+  // Sends the waiting probes the pacing allows now; forgets probes left unanswered.
+  void pump_probes() {
+    // A probe is awaited for an ack timeout, at most a heartbeat: as the ping cache it
+    // replaces, an unknown member is probed at most once per heartbeat.
+    pending.expire(now);
+    if (pending.waiting() == 0 || quitting) return;
+    Time window = std::min(ack_timeout, heartbeat);
+    while (pending.waiting() > 0 && probe_ready_at() <= now) {
+      const ProbeQueue::Entry* e = pending.take(now + window);
+      if (e == nullptr) break;
+      probe_tat = std::max(probe_tat, now) + probe_interval();
+      send_fd(FdType::Ping, e->addr(), nullptr);
+      ++stats.pings_sent;
+    }
   }
 
   // Tarantool's swim_upsert_member. Returns the member's slot, or kNoSlot when nothing is
@@ -344,7 +379,7 @@ struct Engine::Impl {
       // Second-hand news of a live member: it may be gone already. Ask it; it is added
       // when it answers (its ack is direct).
       if (def.status < Status::Dead && !direct) {
-        probe(def.addr);
+        pending.push(def.uuid, def.addr, std::max<size_t>(kMinPendingProbes, table.size()));
         return kNoSlot;
       }
       return new_member(def);
@@ -670,6 +705,7 @@ struct Engine::Impl {
     if (in.has_dissemination) process_members(in.dissemination);
     if (in.has_anti_entropy) process_members(in.anti_entropy);
     if (in.has_quit) process_quit(in.source, in.quit);
+    pump_probes();
   }
 
   // Internal consistency, checked after every entry point in test builds
@@ -713,6 +749,11 @@ struct Engine::Impl {
       if (++n > table.capacity()) fail("dissemination list cycle");
     }
     if (prev != diss_tail || n != in_diss) fail("dissemination list incomplete");
+    if (const char* bad = pending.check()) fail(bad);
+    if (pending.size() > 0)
+      for (uint32_t s = 0; s < table.capacity(); ++s)
+        if (table.at(s).live() && pending.contains(table.at(s).uuid)) fail("a known member waits for a probe");
+    if (quitting && pending.size() != 0) fail("probes pending after quit");
     if (configured()) {
       const Member& me = table.at(self);
       if (!me.live() || !me.has(kMfPayloadFresh)) fail("self missing or stale");
@@ -898,6 +939,7 @@ CommandError Engine::quit(Time now) {
   e.quitting = true;
   e.round_deadline = kNever;
   e.waits.clear();
+  e.pending.clear();
   impl_->check_invariants("quit");
   return CommandError::Ok;
 }
@@ -915,6 +957,7 @@ void Engine::on_timer(Time now) {
   e.now = now;
   e.check_acks();
   if (e.round_deadline <= now) e.round_step();
+  e.pump_probes();
   e.check_invariants("on_timer");
 }
 
@@ -923,6 +966,7 @@ Time Engine::next_deadline() const {
   if (!e.configured() || e.quitting) return kNever;
   Time t = e.round_deadline;
   if (!e.waits.empty() && e.waits.front().deadline < t) t = e.waits.front().deadline;
+  if (e.pending.waiting() > 0) t = std::min(t, std::max(e.probe_ready_at(), e.now));
   return t;
 }
 

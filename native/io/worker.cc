@@ -253,6 +253,7 @@ void Worker::Run() {
   if (r != 0) {
     Fail(UvMessage("uv_udp_recv_start", r));
   } else {
+    ApplyPendingCipher();  // a codec given at construction covers the very first packet
     Step(nullptr, 0, nullptr);  // send what configure produced, arm the first deadline
   }
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -371,13 +372,16 @@ bool Worker::Configure(const swim::ConfigPatch& patch, WorkerError* err) {
   return true;
 }
 
-void Worker::SetTransform(std::shared_ptr<DatagramTransform> transform) {
+void Worker::SetCipher(std::unique_ptr<swim::io::PacketCipher> cipher) {
+  std::unique_ptr<swim::io::PacketCipher> replaced;  // a previous one never taken over
   {
     std::lock_guard<std::mutex> lock(cmd_mu_);
-    pending_transform_ = std::move(transform);
-    has_pending_transform_ = true;
+    replaced = std::move(pending_cipher_);
+    pending_cipher_ = std::move(cipher);
+    has_pending_cipher_ = true;
   }
   Wake();
+  // `replaced` (and its keys, wiped by its destructor) goes here, outside the lock.
 }
 
 // --- reads ----------------------------------------------------------------------
@@ -418,7 +422,13 @@ void Worker::GetStats(swim::Stats* engine, WorkerStats* worker) const {
   worker->send_errors = send_errors_.load(std::memory_order_relaxed);
   worker->send_queued = send_queued_.load(std::memory_order_relaxed);
   worker->receive_errors = receive_errors_.load(std::memory_order_relaxed);
-  worker->transform_drops = transform_drops_.load(std::memory_order_relaxed);
+  uint64_t drops = 0;
+  for (size_t i = 1; i < swim::io::kCipherDropCount; ++i) {
+    worker->cipher_drops[i] = cipher_drops_[i].load(std::memory_order_relaxed);
+    drops += worker->cipher_drops[i];
+  }
+  worker->seal_errors = seal_errors_.load(std::memory_order_relaxed);
+  worker->transform_drops = drops + worker->seal_errors;
   worker->broadcast_targets = broadcast_targets_.load(std::memory_order_relaxed);
 }
 
@@ -469,17 +479,12 @@ void Worker::OnAsync(uv_async_t* h) {
   bool stop;
   int fd;
   std::string fatal;
-  std::shared_ptr<DatagramTransform> transform;
-  bool has_transform;
   {
     std::lock_guard<std::mutex> lock(w->cmd_mu_);
     stop = w->stop_requested_;
     fd = w->pending_fd_;
     w->pending_fd_ = -1;
     fatal.swap(w->injected_fatal_);
-    has_transform = w->has_pending_transform_;
-    transform = std::move(w->pending_transform_);
-    w->has_pending_transform_ = false;
   }
   if (stop) {
     if (fd >= 0) close(fd);
@@ -491,7 +496,7 @@ void Worker::OnAsync(uv_async_t* h) {
     w->Fail(fatal);
     return;
   }
-  if (has_transform) w->transform_ = std::move(transform);
+  w->ApplyPendingCipher();
   if (fd >= 0) w->SwapSocket(fd);
   w->Step(nullptr, 0, nullptr);
 }
@@ -533,9 +538,11 @@ void Worker::OnRecv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const struc
 
 void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
   if (shutting_down_) return;
-  if (from != nullptr && transform_) {
-    if (!transform_->Open(data, size, &opened_)) {
-      transform_drops_.fetch_add(1, std::memory_order_relaxed);
+  if (from != nullptr && cipher_) {
+    swim::io::CipherDrop drop = cipher_->open(data, size, &opened_);
+    if (drop != swim::io::CipherDrop::Ok) {
+      // Counted, never logged: a member with the wrong key must not flood anything.
+      cipher_drops_[static_cast<size_t>(drop)].fetch_add(1, std::memory_order_relaxed);
       return;
     }
     data = opened_.data();
@@ -599,9 +606,9 @@ void Worker::SendAll() {
   for (swim::Datagram& d : outbox_) {
     const uint8_t* data = d.bytes.data();
     size_t size = d.bytes.size();
-    if (transform_) {
-      if (!transform_->Seal(data, size, &sealed_)) {
-        transform_drops_.fetch_add(1, std::memory_order_relaxed);
+    if (cipher_) {
+      if (!cipher_->seal(data, size, &sealed_)) {
+        seal_errors_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       data = sealed_.data();
@@ -671,6 +678,19 @@ void Worker::BroadcastOne(uint16_t port, const uint8_t* data, size_t size) {
   }
   freeifaddrs(list);
   broadcast_targets_.store(targets, std::memory_order_relaxed);
+}
+
+void Worker::ApplyPendingCipher() {
+  std::unique_ptr<swim::io::PacketCipher> next;
+  {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    if (!has_pending_cipher_) return;
+    next = std::move(pending_cipher_);
+    has_pending_cipher_ = false;
+  }
+  // Between two datagrams: everything sent or opened from here on uses the new codec. The
+  // old cipher is destroyed here, on the only thread that ever used it.
+  cipher_ = std::move(next);
 }
 
 void Worker::SwapSocket(int fd) {

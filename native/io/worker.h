@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "io/crypto.h"
 
 namespace swim_io {
 
@@ -49,17 +50,6 @@ struct StateCell {
   }
 };
 static_assert(sizeof(std::atomic<uint32_t>) == 4, "the state word must be 32 bits");
-
-// The seam for packet encryption (issue 6): applied to every datagram after the engine
-// produced it and before the engine sees it. Called on the worker thread only.
-class DatagramTransform {
- public:
-  virtual ~DatagramTransform() = default;
-  // Plain text -> wire. False drops the datagram (counted).
-  virtual bool Seal(const uint8_t* in, size_t size, std::vector<uint8_t>* out) = 0;
-  // Wire -> plain text. False drops the datagram (counted).
-  virtual bool Open(const uint8_t* in, size_t size, std::vector<uint8_t>* out) = 0;
-};
 
 // Told about work for the JS thread. Called on the worker thread; must never block.
 class WorkerListener {
@@ -96,7 +86,9 @@ struct WorkerStats {
   uint64_t send_errors = 0;       // sends that failed (unreachable, EPERM...)
   uint64_t send_queued = 0;       // sends that had to wait for the socket (EAGAIN)
   uint64_t receive_errors = 0;    // recv errors reported by the socket
-  uint64_t transform_drops = 0;   // datagrams the transform refused either way
+  uint64_t transform_drops = 0;   // datagrams the cipher refused either way (total of the two below)
+  uint64_t cipher_drops[swim::io::kCipherDropCount] = {};  // received, by CipherDrop (index Ok unused)
+  uint64_t seal_errors = 0;       // outgoing datagrams OpenSSL failed to encrypt (not sent)
   uint64_t broadcast_targets = 0; // broadcast addresses the last broadcast went to
 };
 
@@ -125,8 +117,10 @@ class Worker {
   // A new uri binds a new socket first (synchronously, so EADDRINUSE is reported here);
   // the worker switches to it on its next wake-up. False and *err on failure.
   bool Configure(const swim::ConfigPatch& patch, WorkerError* err);
-  // Replaces the datagram transform (null: plain text). Takes effect on the worker thread.
-  void SetTransform(std::shared_ptr<DatagramTransform> transform);
+  // Replaces the packet cipher (null: plain text). The worker thread takes it over between
+  // two datagrams (before its first one when called before Start()); from then on only
+  // that thread touches it. Never blocks.
+  void SetCipher(std::unique_ptr<swim::io::PacketCipher> cipher);
 
   // --- reads (any thread; a consistent view of the engine at one instant) ---
   struct Info {
@@ -194,6 +188,7 @@ class Worker {
   void BroadcastOne(uint16_t port, const uint8_t* data, size_t size);
   void PublishEvents();
   void SwapSocket(int fd);
+  void ApplyPendingCipher();
   void Fail(const std::string& why);
   void BeginShutdown();
   void MaybeFinishQuit();
@@ -214,8 +209,8 @@ class Worker {
   bool stop_requested_ = false;
   int pending_fd_ = -1;  // a socket bound by Configure(), for the worker to switch to
   std::string injected_fatal_;
-  std::shared_ptr<DatagramTransform> pending_transform_;
-  bool has_pending_transform_ = false;
+  std::unique_ptr<swim::io::PacketCipher> pending_cipher_;
+  bool has_pending_cipher_ = false;
   std::string fatal_;
 
   // --- events, guarded by events_mu_ ---
@@ -240,7 +235,7 @@ class Worker {
   Socket* socket_ = nullptr;
   bool shutting_down_ = false;
   bool quit_guard_armed_ = false;
-  std::shared_ptr<DatagramTransform> transform_;
+  std::unique_ptr<swim::io::PacketCipher> cipher_;  // null: plain text
   std::vector<swim::Datagram> outbox_;
   std::vector<swim::MemberEvent> events_;
   std::vector<uint8_t> sealed_, opened_;
@@ -249,8 +244,9 @@ class Worker {
   alignas(8) uint8_t recv_buf_[65536];
 
   // --- counters: written by the worker thread, read anywhere ---
-  std::atomic<uint64_t> send_errors_{0}, send_queued_{0}, receive_errors_{0},
-      transform_drops_{0}, broadcast_targets_{0};
+  std::atomic<uint64_t> send_errors_{0}, send_queued_{0}, receive_errors_{0}, seal_errors_{0},
+      broadcast_targets_{0};
+  std::atomic<uint64_t> cipher_drops_[swim::io::kCipherDropCount] = {};
 };
 
 }  // namespace swim_io

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/probe_queue.h"
 #include "core/test/cluster.h"
 
 using namespace swim;
@@ -501,6 +502,187 @@ static void test_second_hand_added_on_answer() {
   CHECK(c.run_until([&] { return c.fullmesh(); }, 5) >= 0, "second-hand members added once they answer");
 }
 
+static void test_probe_queue() {
+  ProbeQueue q;
+  auto ok = [&](const char* where) {
+    const char* bad = q.check();
+    CHECK(bad == nullptr, "%s: %s", where, bad);
+  };
+  CHECK(q.push(node_uuid(1), node_addr(1), 3), "push");
+  CHECK(q.push(node_uuid(2), node_addr(2), 3), "push");
+  CHECK(!q.push(node_uuid(1), node_addr(1), 3), "a UUID is queued once");
+  CHECK(q.push(node_uuid(3), node_addr(3), 3), "push");
+  CHECK(!q.push(node_uuid(4), node_addr(4), 3), "cap");
+  CHECK(q.size() == 3 && q.waiting() == 3, "sizes %zu %zu", q.size(), q.waiting());
+  ok("pushes");
+  const ProbeQueue::Entry* e = q.take(100);
+  CHECK(e != nullptr && e->uuid == node_uuid(1) && e->addr() == node_addr(1), "FIFO order");
+  CHECK(q.waiting() == 2 && q.probed() == 1, "moved to probed");
+  CHECK(!q.push(node_uuid(1), node_addr(1), 10), "a probed UUID is not queued again");
+  q.forget(node_uuid(2));
+  CHECK(q.waiting() == 1 && !q.contains(node_uuid(2)), "forgotten");
+  ok("forget");
+  e = q.take(200);
+  CHECK(e != nullptr && e->uuid == node_uuid(3), "forgotten entries are skipped");
+  CHECK(q.take(300) == nullptr, "nothing waits");
+  q.expire(99);
+  CHECK(q.probed() == 2, "nothing expired before its deadline");
+  q.expire(150);
+  CHECK(q.probed() == 1 && !q.contains(node_uuid(1)) && q.contains(node_uuid(3)), "first expired");
+  CHECK(q.push(node_uuid(1), node_addr(1), 10), "an expired UUID can be queued again");
+  ok("expire");
+  q.forget(node_uuid(3));
+  q.forget(node_uuid(1));
+  CHECK(q.size() == 0, "empty");
+  ok("emptied");
+  // Many entries: compaction and index growth, with entries forgotten along the way.
+  const uint32_t n = 5000;
+  for (uint32_t i = 0; i < n; ++i) q.push(node_uuid(i), node_addr(i), n);
+  CHECK(q.size() == n, "all queued");
+  int64_t t = 0;
+  uint32_t taken = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (i % 3 == 0) q.forget(node_uuid(n - 1 - i));
+    if (q.take(++t) != nullptr) ++taken;
+    if (i % 7 == 0) q.expire(t - 50);
+    if (i % 997 == 0) ok("churn");
+  }
+  CHECK(taken + (n + 2) / 3 >= n - 2 && q.waiting() == 0, "each live entry taken once: %u", taken);
+  ok("churn end");
+  q.expire(t);
+  CHECK(q.size() == 0, "all expired, %zu left", q.size());
+  ok("all expired");
+}
+
+// One datagram from node 1 naming `k` members unknown to node 0 (nodes first..first+k-1).
+static std::vector<uint8_t> gossip_packet(uint32_t first, uint32_t k, FdType type = FdType::Ping) {
+  Packet p;
+  p.meta.src = node_addr(1);
+  p.source = node_uuid(1);
+  p.has_failure_detection = true;
+  p.failure_detection.type = type;
+  p.has_anti_entropy = k > 0;
+  for (uint32_t i = 0; i < k; ++i) {
+    MemberRecord r;
+    r.addr = node_addr(first + i);
+    r.uuid = node_uuid(first + i);
+    p.anti_entropy.push_back(r);
+  }
+  std::vector<uint8_t> buf(kMaxPacketSize);
+  EncodeResult er = encode_packet(p, buf.data(), buf.size());
+  if (!er.ok || er.anti_entropy_fitted != k) std::abort();
+  buf.resize(er.size);
+  return buf;
+}
+
+static std::vector<uint8_t> ack_from(uint32_t i) {
+  Packet p;
+  p.meta.src = node_addr(i);
+  p.source = node_uuid(i);
+  p.has_failure_detection = true;
+  p.failure_detection.type = FdType::Ack;
+  std::vector<uint8_t> buf(kMaxPacketSize);
+  EncodeResult er = encode_packet(p, buf.data(), buf.size());
+  if (!er.ok) std::abort();
+  buf.resize(er.size);
+  return buf;
+}
+
+// Second-hand probes: each unknown member once, a bounded burst, the rest paced.
+static void test_probe_pacing() {
+  Engine e(g_seed);
+  ConfigPatch cfg;
+  cfg.has_uri = true;
+  cfg.uri = node_addr(0);
+  cfg.has_uuid = true;
+  cfg.uuid = node_uuid(0);
+  cfg.has_heartbeat_rate = true;
+  cfg.heartbeat_rate = 1;
+  cfg.has_ack_timeout = true;
+  cfg.ack_timeout = 1;
+  Time now = 10 * kSecond;
+  CHECK(e.configure(cfg, now) == CommandError::Ok, "configure");
+  std::vector<Datagram> out;
+  // Probes (pings to nodes 2..26) by destination port, and other packets.
+  std::vector<uint32_t> probes_to(64, 0);
+  uint32_t probes = 0;
+  auto drain = [&] {
+    out.clear();
+    e.take_outbox(&out);
+    uint32_t got = 0;
+    for (const Datagram& d : out) {
+      Packet p;
+      if (!decode_packet(d.bytes.data(), d.bytes.size(), &p).ok()) std::abort();
+      if (d.to.port >= 3 && d.to.port < 64 && p.failure_detection.type == FdType::Ping) {
+        ++probes_to[d.to.port];
+        ++got;
+      }
+    }
+    probes += got;
+    return got;
+  };
+  const uint32_t k = 25;  // nodes 2..26, ports 3..27
+  std::vector<uint8_t> gossip = gossip_packet(2, k);
+  e.on_datagram(gossip.data(), gossip.size(), node_addr(1), now);
+  CHECK(drain() == 16, "a burst of 16 probes at once, not one per unknown member: %u", probes);
+  CHECK(e.size() == 2, "unknown members not added before they answer");
+  e.on_datagram(gossip.data(), gossip.size(), node_addr(1), now);
+  CHECK(drain() == 0, "named again: nothing more");
+  // The rest at a paced rate: 4 * (2 known + 25 heard of) = 108 per second.
+  const Time interval = kSecond / 108;
+  Time last = now, min_gap = kNever;
+  while (e.next_deadline() < now + kSecond / 2) {
+    Time t = e.next_deadline();
+    e.on_timer(t);
+    if (drain() > 0) {
+      min_gap = std::min(min_gap, t - last);
+      last = t;
+    }
+  }
+  CHECK(probes == k, "every unknown member probed: %u of %u", probes, k);
+  CHECK(min_gap >= interval, "paced: %lld us between probes, %lld expected", (long long)min_gap, (long long)interval);
+  CHECK(last - now <= 10 * interval, "paced, not delayed: last after %lld us", (long long)(last - now));
+  bool once = true;
+  for (uint32_t port = 3; port < 3 + k; ++port) once = once && probes_to[port] == 1;
+  CHECK(once, "each probed exactly once");
+  // Node 2 answers: it is added and never probed again; the others are probed again only
+  // once their answer window (min(ack timeout, heartbeat)) has passed.
+  std::vector<uint8_t> ack = ack_from(2);
+  e.on_datagram(ack.data(), ack.size(), node_addr(2), now + kSecond / 2);
+  CHECK(e.size() == 3, "node 2 added on its answer");
+  e.on_datagram(gossip.data(), gossip.size(), node_addr(1), now + kSecond / 2);
+  CHECK(drain() == 0, "within the answer window, no probe again");
+  Time later = now + 2 * kSecond;
+  e.on_timer(later);
+  drain();
+  probes = 0;
+  std::fill(probes_to.begin(), probes_to.end(), 0);
+  e.on_datagram(gossip.data(), gossip.size(), node_addr(1), later);
+  drain();
+  while (e.next_deadline() < later + kSecond / 2) {
+    e.on_timer(e.next_deadline());
+    drain();
+  }
+  CHECK(probes == k - 1 && probes_to[3] == 0, "unanswered probes re-sent once, the known member not: %u", probes);
+
+  // A flood of made-up members: at most 512 wait at a time (a member table this small).
+  Engine f(g_seed);
+  CHECK(f.configure(cfg, now) == CommandError::Ok, "configure");
+  uint32_t flood = 0;
+  for (uint32_t b = 0; b < 40; ++b) {
+    std::vector<uint8_t> g = gossip_packet(100 + b * k, k);
+    f.on_datagram(g.data(), g.size(), node_addr(1), now);
+  }
+  while (f.next_deadline() < now + kSecond / 2) {
+    f.on_timer(f.next_deadline());
+  }
+  out.clear();
+  f.take_outbox(&out);
+  for (const Datagram& d : out)
+    if (d.to.port != 2) ++flood;
+  CHECK(flood == 512, "1000 unknown members heard at once: 512 probed, %u", flood);
+}
+
 static void test_member_by_uuid() {
   Cluster c(1, g_seed);
   MemberSnapshot s;
@@ -737,6 +919,8 @@ int main(int argc, char** argv) {
       {"dissemination_speed", test_dissemination_speed},
       {"suspect_new_members", test_suspect_new_members},
       {"second_hand_added_on_answer", test_second_hand_added_on_answer},
+      {"probe_queue", test_probe_queue},
+      {"probe_pacing", test_probe_pacing},
       {"member_by_uuid", test_member_by_uuid},
       {"indirect_ping", test_indirect_ping},
       {"decode_drops", test_decode_drops},

@@ -1,0 +1,266 @@
+// Real clusters on 127.0.0.1, swim-native next to happn-swim (pure-JavaScript SWIM) in the
+// same run and with the same protocol settings (bench/lib/cluster-adapters.cjs):
+//
+//   npm run bench -- cluster [--seconds S]     (S: steady-state window, default 10)
+//
+// For N = 20 and 50 members in this process: time to a full mesh from a chain bootstrap
+// (member k knows only member k-1), CPU seconds per member per minute and bytes sent per
+// member per second over a steady-state window, and the time until a member killed without
+// notice is dead for every other member. Then the blocked-event-loop scenario: 10 members
+// here and one in a child process whose main thread busy-loops for 10 s; how many times the
+// peers suspect it or declare it dead, although it never failed.
+//
+// Needs the compiled package (npm run build) and the devDependency happn-swim.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { adapters, freePorts } = require('./lib/cluster-adapters.cjs');
+
+/** Both libraries: one ping per 0.5 s, 0.5 s to answer, 2 indirect proxies, 1.5 s of suspicion. */
+export const SETTINGS = { heartbeat: 0.5, ackTimeout: 0.5, suspectTime: 1.5, indirect: 2 };
+const LIBS = ['swim-native', 'happn-swim'];
+const SIZES = [20, 50];
+const BLOCK_PEERS = 10;
+const BLOCK_MS = 10_000;
+/** Runs of the fullmesh and kill timings per library and size (the first also measures the steady state). */
+const REPS = 3;
+const LIMIT_MS = 60_000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls cond every intervalMs; resolves with the time it held (performance.now()), or null after limitMs. */
+async function until(cond, limitMs = LIMIT_MS, intervalMs = 20) {
+  const start = performance.now();
+  for (;;) {
+    if (cond()) return performance.now();
+    if (performance.now() - start > limitMs) return null;
+    await sleep(intervalMs);
+  }
+}
+
+async function startCluster(lib, n, ports) {
+  const members = [];
+  for (let i = 0; i < n; i++) members.push(await lib.create(i ? members[i - 1].addr : null, ports[i]));
+  return members;
+}
+
+const fullmesh = (members, n) => members.every((m) => m.size() === n - 1 && m.aliveCount() === n - 1);
+
+async function clusterScenario(libName, n, windowS, root) {
+  // windowS 0: no steady-state window (a repetition for the timings only).
+  const lib = adapters[libName](SETTINGS, root);
+  const ports = libName === 'happn-swim' ? await freePorts(n) : [];
+  const t0 = performance.now();
+  const members = await startCluster(lib, n, ports);
+  let victimId = null;
+  let spurious = 0;
+  for (const m of members)
+    m.onStatus((id, st) => {
+      if (st !== 'alive' && id !== victimId) spurious++;
+    });
+  const meshAt = await until(() => fullmesh(members, n));
+  const out = { fullmeshS: meshAt === null ? null : (meshAt - t0) / 1000 };
+  if (meshAt === null) {
+    await Promise.all(members.map((m) => m.kill()));
+    return out;
+  }
+
+  // Steady state: let the join news die out, then measure with nothing else running here.
+  await sleep(windowS ? 2000 : 500);
+  const sum = () => members.reduce((a, m) => { const s = m.sent(); a.packets += s.packets; a.bytes += s.bytes; return a; }, { packets: 0, bytes: 0 });
+  const sent0 = sum();
+  const cpu0 = process.cpuUsage();
+  const w0 = performance.now();
+  if (windowS) {
+    await sleep(windowS * 1000);
+    const cpu = process.cpuUsage(cpu0);
+    const wall = (performance.now() - w0) / 1000;
+    const sent1 = sum();
+    out.cpuSPerMemberMin = (cpu.user + cpu.system) / 1e6 / n / (wall / 60);
+    out.bytesPerMemberS = (sent1.bytes - sent0.bytes) / n / wall;
+    out.packetsPerMemberS = (sent1.packets - sent0.packets) / n / wall;
+  }
+
+  // Kill one member without notice (the middle of the chain); wait until nobody sees it alive.
+  const victim = members[Math.floor(n / 2)];
+  const observers = members.filter((m) => m !== victim);
+  victimId = victim.id;
+  const deadAt = new Map();
+  const killedAt = performance.now();
+  await victim.kill();
+  const allDead = await until(() => {
+    const now = performance.now();
+    for (const o of observers) {
+      const st = o.status(victimId);
+      if (!deadAt.has(o) && (st === 'dead' || st === undefined)) deadAt.set(o, now);
+    }
+    return deadAt.size === observers.length;
+  });
+  out.deadEverywhereS = allDead === null ? null : (allDead - killedAt) / 1000;
+  out.firstDeadS = deadAt.size ? (Math.min(...deadAt.values()) - killedAt) / 1000 : null;
+  out.spurious = spurious;
+  await Promise.all(observers.map((m) => m.kill()));
+  return out;
+}
+
+function childMember(libName, peer, root) {
+  const proc = spawn(process.execPath, [path.join(here, 'lib', 'blocked-child.cjs'), libName, JSON.stringify(SETTINGS), JSON.stringify(peer), root], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = [];
+  const waiters = [];
+  let buf = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk) => {
+    buf += chunk;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = JSON.parse(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      lines.push(line);
+      for (const w of waiters.splice(0)) if (!w(line)) waiters.push(w);
+    }
+  });
+  return {
+    proc,
+    send: (l) => proc.stdin.write(`${l}\n`),
+    next(type, limitMs = LIMIT_MS) {
+      const found = lines.find((l) => l.type === type);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${libName} child: no ${type} within ${limitMs} ms`)), limitMs);
+        waiters.push((l) => {
+          if (l.type !== type) return false;
+          clearTimeout(timer);
+          resolve(l);
+          return true;
+        });
+      });
+    },
+  };
+}
+
+async function blockedScenario(libName, root) {
+  const lib = adapters[libName](SETTINGS, root);
+  const ports = libName === 'happn-swim' ? await freePorts(BLOCK_PEERS) : [];
+  const peers = await startCluster(lib, BLOCK_PEERS, ports);
+  const child = childMember(libName, peers[BLOCK_PEERS - 1].addr, root);
+  const out = {};
+  try {
+    const { id } = await child.next('ready');
+    const meshAt = await until(() => fullmesh(peers, BLOCK_PEERS + 1) && peers.every((p) => p.status(id) === 'alive'));
+    if (meshAt === null) throw new Error(`${libName}: no full mesh with the child member`);
+    await sleep(2000);
+    let suspicions = 0;
+    let deaths = 0;
+    const suspecting = new Set();
+    peers.forEach((p, i) =>
+      p.onStatus((who, st) => {
+        if (who !== id) return;
+        if (st === 'suspected') suspicions++;
+        if (st === 'dead') deaths++;
+        if (st !== 'alive') suspecting.add(i);
+      }),
+    );
+    child.send(`block ${BLOCK_MS}`);
+    await child.next('blocking');
+    const u = await child.next('unblocked', BLOCK_MS + LIMIT_MS);
+    const unblockedAt = performance.now();
+    // Late verdicts (a suspicion timer running out just after) count too; then: is it back?
+    const backAt = await until(() => peers.every((p) => p.status(id) === 'alive'), 15_000, 50);
+    await sleep(Math.max(0, 3000 - (performance.now() - unblockedAt)));
+    Object.assign(out, {
+      blockedS: u.blockedMs / 1000,
+      suspicions,
+      deaths,
+      peersSuspecting: suspecting.size,
+      aliveAgainS: backAt === null ? null : (backAt - unblockedAt) / 1000,
+    });
+  } finally {
+    child.send('exit');
+    await Promise.race([new Promise((r) => child.proc.once('exit', r)), sleep(5000)]);
+    child.proc.kill('SIGKILL');
+    await Promise.all(peers.map((p) => p.kill()));
+  }
+  return out;
+}
+
+const fmt = (v, d = 2) => (v === null || v === undefined ? 'n/a' : Number(v).toFixed(d));
+const median = (xs) => {
+  const v = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
+  if (v.length < xs.length) return null; // a run that timed out: no figure
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+/** One figure from the runs: the median, and the range when there are several runs. */
+function summarize(runs, key) {
+  const xs = runs.map((r) => r[key]).filter((x) => x !== undefined);
+  return { value: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
+}
+const ratio = (a, b) => (a === null || b === null || a === undefined || b === undefined || b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`);
+
+export async function run(options = {}) {
+  const root = options.root ?? path.join(here, '..');
+  const windowS = options.seconds >= 5 ? options.seconds : 10;
+  const log = options.quiet ? () => {} : (s) => console.log(s);
+  log(`settings for both: heartbeat ${SETTINGS.heartbeat} s, ack timeout ${SETTINGS.ackTimeout} s, ` +
+    `${SETTINGS.indirect} indirect-ping proxies, ${SETTINGS.suspectTime} s of suspicion; steady window ${windowS} s`);
+  const tables = [];
+  for (const n of SIZES) {
+    const runs = Object.fromEntries(LIBS.map((lib) => [lib, []]));
+    // Alternate the libraries run by run, so a burst of foreign load does not hit one only.
+    for (let rep = 0; rep < REPS; rep++)
+      for (const lib of LIBS) {
+        log(`  ${lib}, ${n} members, run ${rep + 1}/${REPS} ...`);
+        const r = await clusterScenario(lib, n, rep === 0 ? windowS : 0, root);
+        runs[lib].push(r);
+        log(`    ${JSON.stringify(r, (k, v) => (typeof v === 'number' ? Number(v.toFixed(3)) : v))}`);
+      }
+    const cell = (st, d) => (st.n > 1 && st.value !== null ? `${fmt(st.value, d)} (${fmt(st.min, d)}–${fmt(st.max, d)})` : fmt(st.value, d));
+    const row = (metric, key, d = 2) => {
+      const a = summarize(runs['swim-native'], key);
+      const b = summarize(runs['happn-swim'], key);
+      return { metric, 'swim-native': cell(a, d), 'happn-swim': cell(b, d), 'happn-swim ÷ swim-native': ratio(b.value, a.value) };
+    };
+    tables.push({
+      title: `${n} members on 127.0.0.1, one process, chain bootstrap, one member killed`,
+      note: `median (min–max) of ${REPS} runs for the timings, one ${windowS} s window for the steady state; lower is better everywhere, ratio > 1: happn-swim needs more`,
+      rows: [
+        row('time to full mesh (s)', 'fullmeshS'),
+        row('killed member dead for all others (s)', 'deadEverywhereS'),
+        row('  ... for the first observer (s)', 'firstDeadS'),
+        row('CPU s per member per minute', 'cpuSPerMemberMin', 3),
+        row('bytes sent per member per s', 'bytesPerMemberS', 0),
+        row('packets sent per member per s', 'packetsPerMemberS', 2),
+        {
+          metric: `false suspicions of live members (all ${REPS} runs)`,
+          ...Object.fromEntries(LIBS.map((lib) => [lib, String(runs[lib].reduce((t, r) => t + (r.spurious ?? 0), 0))])),
+          'happn-swim ÷ swim-native': 'n/a',
+        },
+      ],
+    });
+  }
+  const blocked = {};
+  for (const lib of LIBS) {
+    log(`  ${lib}, blocked event loop ...`);
+    blocked[lib] = await blockedScenario(lib, root);
+    log(`    ${JSON.stringify(blocked[lib])}`);
+  }
+  tables.push({
+    title: `blocked event loop: ${BLOCK_PEERS} peers + 1 member in a child process whose main thread busy-loops ${BLOCK_MS / 1000} s`,
+    note: 'it never failed: every suspicion and death verdict is false',
+    rows: LIBS.map((lib) => ({
+      library: lib,
+      'blocked (s)': fmt(blocked[lib].blockedS, 1),
+      'suspected events': fmt(blocked[lib].suspicions, 0),
+      'dead/faulty events': fmt(blocked[lib].deaths, 0),
+      'peers that doubted it': `${blocked[lib].peersSuspecting} of ${BLOCK_PEERS}`,
+      'alive everywhere after unblock (s)': blocked[lib].aliveAgainS === null ? 'not within 15 s' : fmt(blocked[lib].aliveAgainS),
+    })),
+  });
+  return tables;
+}
+
