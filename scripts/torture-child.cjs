@@ -70,6 +70,7 @@ const OPS = [
   ['create', 10],
   ['configure', 4],
   ['rebind', 2],
+  ['codec', 2],
   ['add', 6],
   ['payload', 8],
   ['close', 5],
@@ -103,6 +104,7 @@ class Actor {
     const r = this.r;
     const opts = { uri: '127.0.0.1:0', heartbeatRate: r.pick([0.01, 0.05, 0.2, 1]), ackTimeout: r.pick([0.1, 0.5, 2]) };
     if (r.chance(0.3)) opts.payload = { seed: this.seed, n: r.int(1000) };
+    if (r.chance(0.2)) opts.codec = this.codec();
     const s = new Swim(opts);
     s.on('error', () => {});
     if (r.chance(0.5)) s.on('member', () => {});
@@ -110,6 +112,13 @@ class Actor {
     if (r.chance(0.2)) s.unref();
     this.live.push(s);
     return s;
+  }
+
+  // Encryption on some instances (the transform swaps on the worker thread): one key per
+  // run, so instances with the same codec still talk; others drop each other's packets.
+  codec() {
+    const key = Buffer.alloc(16, this.seed & 0xff);
+    return this.r.pick([{ algo: 'none' }, { algo: 'aes-gcm', keys: [key] }, { algo: 'aes128', mode: 'cbc', key }]);
   }
 
   some() {
@@ -133,6 +142,9 @@ class Actor {
         break;
       case 'configure':
         if (s) tolerate(() => s.configure({ heartbeatRate: r.pick([0.01, 0.1, 0.5]), gcMode: r.pick(['on', 'off']) }));
+        break;
+      case 'codec':
+        if (s) tolerate(() => s.setCodec(this.codec()));
         break;
       case 'rebind':
         if (s) tolerate(() => s.configure({ uri: '127.0.0.1:0' }));

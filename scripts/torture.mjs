@@ -1,7 +1,7 @@
 // Randomized, seeded lifecycle torture (issue 5).
 //   npm run torture -- --runs N [--seed S] [--ops M] [--jobs J] [--timeout MS]
 // Each run is a child process (scripts/torture-child.cjs) doing a random sequence of
-// create / configure / rebind / add / payload / close / quit / drop / gc / fatal error /
+// create / configure / rebind / setCodec / add / payload / close / quit / drop / gc / fatal error /
 // unchecked native stop / close-from-handler / worker_threads spawn, terminate and end,
 // then ending in a random way (normal end, process.exit, uncaught exception, a throwing
 // 'uncaughtException' handler, SIGTERM, process.exit from an event handler). A run passes
