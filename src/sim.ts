@@ -4,6 +4,7 @@
 // network. Everything runs synchronously on the calling thread: runUntil() returns when the
 // condition holds or the virtual deadline passed, however many virtual seconds that is.
 import { native } from './native';
+import { EventMask } from './member';
 import { SwimError, type SwimErrorCode } from './errors';
 
 export type MemberStatus = 'alive' | 'suspected' | 'dead' | 'left';
@@ -24,18 +25,8 @@ export interface SimMember {
   self: boolean;
 }
 
-/** Bits of SimMemberEvent.mask (Tarantool's swim_ev_type values). */
-export const EventMask = Object.freeze({
-  NEW: 1,
-  NEW_STATUS: 2,
-  NEW_URI: 4,
-  NEW_GENERATION: 8,
-  NEW_VERSION: 16,
-  NEW_INCARNATION: 24,
-  NEW_PAYLOAD: 32,
-  UPDATE: 2 | 4 | 24 | 32,
-  DROP: 64,
-});
+/** Bits of SimMemberEvent.mask: the same EventMask as the Swim API's. */
+export { EventMask };
 
 /** Merged changes of one member since the last events() call of that node. */
 export interface SimMemberEvent {

@@ -11,22 +11,10 @@ MemberTable::~MemberTable() {
   for (Member& m : slots_) std::free(m.payload);
 }
 
-uint64_t MemberTable::hash(const Uuid& u) {
-  // UUIDs are mostly random, but tests use sequential ones: mix both halves fully.
-  uint64_t a, b;
-  std::memcpy(&a, u.bytes, 8);
-  std::memcpy(&b, u.bytes + 8, 8);
-  uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
-  h ^= h >> 32;
-  h *= 0xd6e8feb86659fd93ULL;
-  h ^= h >> 32;
-  return h;
-}
-
 uint32_t MemberTable::find(const Uuid& uuid) const {
   if (index_.empty()) return kNoSlot;
   const size_t mask = index_.size() - 1;
-  for (size_t i = hash(uuid) & mask;; i = (i + 1) & mask) {
+  for (size_t i = uuid_hash(uuid) & mask;; i = (i + 1) & mask) {
     uint32_t s = index_[i];
     if (s == kNoSlot) return kNoSlot;
     if (slots_[s].uuid == uuid) return s;
@@ -35,7 +23,7 @@ uint32_t MemberTable::find(const Uuid& uuid) const {
 
 void MemberTable::index_insert(uint32_t slot) {
   const size_t mask = index_.size() - 1;
-  size_t i = hash(slots_[slot].uuid) & mask;
+  size_t i = uuid_hash(slots_[slot].uuid) & mask;
   while (index_[i] != kNoSlot) i = (i + 1) & mask;
   index_[i] = slot;
 }
@@ -70,11 +58,11 @@ void MemberTable::erase(uint32_t slot) {
   Member& m = slots_[slot];
   // Backward-shift deletion keeps linear probing free of tombstones.
   const size_t mask = index_.size() - 1;
-  size_t i = hash(m.uuid) & mask;
+  size_t i = uuid_hash(m.uuid) & mask;
   while (index_[i] != slot) i = (i + 1) & mask;
   size_t hole = i;
   for (size_t j = (hole + 1) & mask; index_[j] != kNoSlot; j = (j + 1) & mask) {
-    size_t home = hash(slots_[index_[j]].uuid) & mask;
+    size_t home = uuid_hash(slots_[index_[j]].uuid) & mask;
     // Move j into the hole unless its home lies cyclically in (hole, j].
     bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (!stays) {

@@ -80,7 +80,6 @@ class MemberTable {
   size_t memory_bytes() const;
 
  private:
-  static uint64_t hash(const Uuid& u);
   void grow_index();
   void index_insert(uint32_t slot);
 

@@ -10,22 +10,10 @@ constexpr size_t kMinIndex = 16;
 constexpr size_t kMinCompact = 64;  // FIFO entries popped before compaction is worth it
 }  // namespace
 
-uint64_t ProbeQueue::hash(const Uuid& u) {
-  // Same mixing as the member table: test UUIDs are sequential.
-  uint64_t a, b;
-  std::memcpy(&a, u.bytes, 8);
-  std::memcpy(&b, u.bytes + 8, 8);
-  uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
-  h ^= h >> 32;
-  h *= 0xd6e8feb86659fd93ULL;
-  h ^= h >> 32;
-  return h;
-}
-
 size_t ProbeQueue::find_bucket(const Uuid& uuid) const {
   if (index_.empty()) return kNpos;
   const size_t mask = index_.size() - 1;
-  for (size_t i = hash(uuid) & mask;; i = (i + 1) & mask) {
+  for (size_t i = uuid_hash(uuid) & mask;; i = (i + 1) & mask) {
     uint32_t seq = index_[i];
     if (seq == kEmpty) return kNpos;
     if (at(seq).uuid == uuid) return i;
@@ -39,7 +27,7 @@ bool ProbeQueue::live(uint32_t seq) const {
 
 void ProbeQueue::index_insert(uint32_t seq) {
   const size_t mask = index_.size() - 1;
-  size_t i = hash(at(seq).uuid) & mask;
+  size_t i = uuid_hash(at(seq).uuid) & mask;
   while (index_[i] != kEmpty) i = (i + 1) & mask;
   index_[i] = seq;
 }
@@ -49,7 +37,7 @@ void ProbeQueue::index_erase(size_t bucket) {
   const size_t mask = index_.size() - 1;
   size_t hole = bucket;
   for (size_t j = (hole + 1) & mask; index_[j] != kEmpty; j = (j + 1) & mask) {
-    size_t home = hash(at(index_[j]).uuid) & mask;
+    size_t home = uuid_hash(at(index_[j]).uuid) & mask;
     bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (!stays) {
       index_[hole] = index_[j];

@@ -57,7 +57,6 @@ class ProbeQueue {
 
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;
-  static uint64_t hash(const Uuid& u);
   // Index bucket holding uuid's sequence number, or kEmpty's bucket position when absent.
   size_t find_bucket(const Uuid& uuid) const;
   void index_insert(uint32_t seq);

@@ -30,6 +30,19 @@ struct Uuid {
   bool operator<(const Uuid& o) const { return std::memcmp(bytes, o.bytes, kUuidSize) < 0; }
 };
 
+// Hash for open-addressing tables keyed by UUID. UUIDs are mostly random, but tests and
+// the simulator use sequential ones: mix both halves fully.
+inline uint64_t uuid_hash(const Uuid& u) {
+  uint64_t a, b;
+  std::memcpy(&a, u.bytes, 8);
+  std::memcpy(&b, u.bytes + 8, 8);
+  uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
+  h ^= h >> 32;
+  return h;
+}
+
 // Parse "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (case-insensitive); false on bad text.
 bool uuid_parse(const char* text, size_t len, Uuid* out);
 // Writes 36 characters plus a terminating NUL into out[37].
