@@ -6,6 +6,7 @@ import { DEFAULTS, MemberEvent, Swim, SwimError, type Member, type SwimOptions }
 import { injectFatalError, liveWorkers, stopNativeUnchecked } from '../src/testing';
 import { Child, FIXTURES } from './helpers/child';
 import { waitFor } from './helpers/wait';
+import { expectSwimError } from './helpers/errors';
 
 const open: Swim[] = [];
 
@@ -18,20 +19,6 @@ function make(options: Partial<SwimOptions> = {}): Swim {
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
-
-function expectSwimError(fn: () => unknown, code: string, reason?: string): SwimError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(SwimError);
-  const e = caught as SwimError;
-  expect(e.code).toBe(code);
-  if (reason !== undefined) expect(e.reason).toBe(reason);
-  return e;
-}
 
 /** Two instances that know each other (a adds b; b learns a from a's ping). */
 async function pair(options: Partial<SwimOptions> = {}): Promise<[Swim, Swim]> {
@@ -117,18 +104,18 @@ describe('construction', () => {
 
   it('reports bind errors from the constructor: EADDRINUSE, an address not on this host', async () => {
     const a = make();
-    const e = expectSwimError(() => new Swim({ uri: a.uri }), 'ERR_SWIM_BIND', 'EADDRINUSE');
+    const e = expectSwimError(() => new Swim({ uri: a.uri }), 'ERR_SWIM_BIND', { reason: 'EADDRINUSE' });
     expect(e.message).toContain(a.uri);
     // A port held by another (non-SWIM) socket.
     const sock = createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     try {
-      expectSwimError(() => new Swim({ uri: `127.0.0.1:${sock.address().port}` }), 'ERR_SWIM_BIND', 'EADDRINUSE');
+      expectSwimError(() => new Swim({ uri: `127.0.0.1:${sock.address().port}` }), 'ERR_SWIM_BIND', { reason: 'EADDRINUSE' });
     } finally {
       sock.close();
     }
     // TEST-NET-1 (RFC 5737) is never a local address.
-    expectSwimError(() => new Swim({ uri: '192.0.2.1:0' }), 'ERR_SWIM_BIND', 'EADDRNOTAVAIL');
+    expectSwimError(() => new Swim({ uri: '192.0.2.1:0' }), 'ERR_SWIM_BIND', { reason: 'EADDRNOTAVAIL' });
     // Failed constructions leave no worker behind.
     expect(liveWorkers()).toBe(open.length);
   });
@@ -234,7 +221,7 @@ describe('configure', () => {
   it('moves to a new uri (bound first, peers follow) and reports bind errors', async () => {
     const [a, b] = await pair();
     const oldUri = a.uri;
-    expectSwimError(() => a.configure({ uri: b.uri }), 'ERR_SWIM_BIND', 'EADDRINUSE');
+    expectSwimError(() => a.configure({ uri: b.uri }), 'ERR_SWIM_BIND', { reason: 'EADDRINUSE' });
     expect(a.uri).toBe(oldUri);
     a.configure({ uri: '127.0.0.1:0' });
     expect(a.uri).not.toBe(oldUri);

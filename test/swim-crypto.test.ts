@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemberEvent, Swim, SwimError, type CodecConfig, type SwimOptions, type SwimStats } from '../src/index';
 import { waitFor } from './helpers/wait';
+import { expectSwimError } from './helpers/errors';
 
 const open: Swim[] = [];
 
@@ -19,20 +20,6 @@ function make(options: Partial<SwimOptions> = {}): Swim {
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
-
-function expectSwimError(fn: () => unknown, code: string, message?: string | RegExp): SwimError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(SwimError);
-  const e = caught as SwimError;
-  expect(e.code).toBe(code);
-  if (message !== undefined) expect(e.message).toMatch(message);
-  return e;
-}
 
 const port = (s: Swim): number => Number(s.uri.split(':')[1]);
 const totalDrops = (s: SwimStats): number => Object.values(s.cipherDrops).reduce((a, b) => a + b, 0);
@@ -99,9 +86,9 @@ describe('configuration', () => {
     ];
     const s = make();
     for (const [config, message] of cases) {
-      const e1 = expectSwimError(() => make({ codec: config as CodecConfig }), 'ERR_SWIM_CONFIG', message);
+      const e1 = expectSwimError(() => make({ codec: config as CodecConfig }), 'ERR_SWIM_CONFIG', { message });
       expect(e1.message).toMatch(/^codec[.:]/);
-      const e2 = expectSwimError(() => s.setCodec(config as CodecConfig), 'ERR_SWIM_CONFIG', message);
+      const e2 = expectSwimError(() => s.setCodec(config as CodecConfig), 'ERR_SWIM_CONFIG', { message });
       expect(e2.message).toMatch(/^setCodec[.:]/);
     }
     // Failed calls changed nothing.
