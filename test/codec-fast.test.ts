@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePacket, encodePacket, SwimError, type MemberRecord, type Packet } from '../src/index';
 import { native } from '../src/native';
+import { prng, seedFromEnv } from './helpers/prng';
 
 type Outcome = { hex: string } | { code: string; message: string } | { thrown: unknown };
 
@@ -33,18 +34,6 @@ function countChecked(): void {
 afterEach(() => {
   native.encodePacket = originalEncode;
 });
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 const hexUuid = (next: () => number): string => {
   const h = Array.from({ length: 16 }, () => (next() & 255).toString(16).padStart(2, '0')).join('');
@@ -158,7 +147,7 @@ describe('encodePacket fast path', () => {
   });
 
   it('same bytes or the same error as the checked path for mutated packets', () => {
-    const seed = process.env.SWIM_SEED !== undefined ? Number(process.env.SWIM_SEED) : (Date.now() ^ (process.pid << 8)) >>> 0;
+    const seed = seedFromEnv();
     const next = prng(seed);
     const kinds = new Set<string>();
     for (let i = 0; i < 3000; i++) {

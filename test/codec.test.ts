@@ -11,6 +11,7 @@ import {
   type MemberRecord,
   type Packet,
 } from '../src/index';
+import { prng, seedFromEnv } from './helpers/prng';
 
 // ---------------------------------------------------------------------------------------
 // Helpers: a tiny MsgPack builder with explicit widths, so tests control every byte.
@@ -611,19 +612,6 @@ describe('encoder budget and input validation', () => {
 // ---------------------------------------------------------------------------------------
 // Seeded randomized round trips and mutations. Set SWIM_SEED to replay a failure.
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    // xorshift32
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
-
 function randomPacket(next: () => number, maxMembers: number, maxPayload: number): Packet {
   const int = (n: number) => next() % n;
   const u64 = () => {
@@ -663,7 +651,7 @@ function randomPacket(next: () => number, maxMembers: number, maxPayload: number
 }
 
 describe('seeded randomized packets', () => {
-  const seed = process.env.SWIM_SEED !== undefined ? Number(process.env.SWIM_SEED) : (Date.now() ^ (process.pid << 8)) >>> 0;
+  const seed = seedFromEnv();
 
   function withSeed(fn: () => void): void {
     try {

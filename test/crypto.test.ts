@@ -2,13 +2,8 @@ import * as nodeCrypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PacketCipher, validateCodecConfig, type CodecConfig } from '../src/index';
 import { SwimError } from '../src/errors';
+import { ALGOS, MODES } from './helpers/ciphers';
 
-const ALGOS = [
-  ['aes128', 16],
-  ['aes192', 24],
-  ['aes256', 32],
-] as const;
-const MODES = ['ecb', 'cbc', 'cfb', 'ofb'] as const;
 const UDP_PACKET_SIZE = 1472;
 const MAX_PLAIN = 1440;
 

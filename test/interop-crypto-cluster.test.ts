@@ -7,15 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Swim, type MemberEvent, type SwimStats } from '../src/index';
 import { requireTarantool, startTarantool, stopAllTarantools, type TarantoolInstance } from './helpers/tarantool';
 import { waitFor } from './helpers/wait';
+import { ALGOS, MODES } from './helpers/ciphers';
 
 const tt = requireTarantool();
 
-const ALGOS = [
-  ['aes128', 16],
-  ['aes192', 24],
-  ['aes256', 32],
-] as const;
-const MODES = ['ecb', 'cbc', 'cfb', 'ofb'] as const;
 
 // Tarantool side: one swim instance per pair, kept in `swims[name]`; statuses(name, uuid...)
 // reports how it sees each member ('alive', 'suspected', 'dead', 'left', or 'none').

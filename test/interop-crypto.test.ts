@@ -6,15 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PacketCipher, decodePacket, encodePacket, type Packet } from '../src/index';
 import { requireTarantool, startTarantool, stopAllTarantools, type TarantoolInstance } from './helpers/tarantool';
 import { waitFor } from './helpers/wait';
+import { ALGOS, MODES } from './helpers/ciphers';
 
 const tt = requireTarantool();
 
-const ALGOS = [
-  ['aes128', 16],
-  ['aes192', 24],
-  ['aes256', 32],
-] as const;
-const MODES = ['ecb', 'cbc', 'cfb', 'ofb'] as const;
 type Algo = (typeof ALGOS)[number][0];
 type Mode = (typeof MODES)[number];
 
