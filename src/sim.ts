@@ -5,9 +5,10 @@
 // condition holds or the virtual deadline passed, however many virtual seconds that is.
 import { native } from './native';
 import { EventMask } from './member';
+import type { MemberStatus } from './codec';
 import { SwimError, type SwimErrorCode } from './errors';
 
-export type MemberStatus = 'alive' | 'suspected' | 'dead' | 'left';
+export type { MemberStatus };
 
 export interface Incarnation {
   generation: bigint;

@@ -98,11 +98,4 @@ bool MemberTable::set_payload(Member& m, const uint8_t* data, size_t size) {
   return true;
 }
 
-size_t MemberTable::memory_bytes() const {
-  size_t payloads = 0;
-  for (const Member& m : slots_) payloads += m.payload_size;
-  return slots_.capacity() * sizeof(Member) + index_.capacity() * sizeof(uint32_t) +
-         free_.capacity() * sizeof(uint32_t) + payloads;
-}
-
 }  // namespace swim

@@ -76,8 +76,6 @@ class MemberTable {
   // Replace a member's payload (size 0 frees it). False when out of memory (nothing changes).
   static bool set_payload(Member& m, const uint8_t* data, size_t size);
 
-  // Bytes used by the table itself (records, index, free list, payloads), for the benchmarks.
-  size_t memory_bytes() const;
 
  private:
   void grow_index();

@@ -7,19 +7,21 @@
 
 namespace swim {
 
+// splitmix64 step: spreads any seed (even 0) into well-mixed 64-bit words.
+inline uint64_t splitmix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 class Rng {
  public:
   explicit Rng(uint64_t seed) { reseed(seed); }
 
   void reseed(uint64_t seed) {
     // splitmix64 spreads any seed (even 0) over the 256-bit state, which must not be all zero.
-    for (uint64_t& w : s_) {
-      seed += 0x9e3779b97f4a7c15ULL;
-      uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      w = z ^ (z >> 31);
-    }
+    for (uint64_t& w : s_) w = splitmix64(&seed);
   }
 
   uint64_t next() {

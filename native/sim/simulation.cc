@@ -8,16 +8,6 @@ namespace sim {
 
 namespace {
 
-// splitmix64: seeds engines and the network RNG from the one simulation seed.
-uint64_t splitmix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 // A burst of work at one instant this large means engines are feeding each other
 // zero-delay packets or a deadline that never advances: stop instead of spinning.
 constexpr uint64_t kMaxEventsPerInstant = 50000000;
@@ -49,9 +39,8 @@ Addr Simulation::node_addr(uint32_t i) {
   return a;
 }
 
-Simulation::Simulation(const SimConfig& cfg) : seed_(cfg.seed), keep_events_(cfg.keep_events) {
-  uint64_t s = seed_ ^ 0x5157494D53494D00ull;  // "SWIMSIM"
-  for (uint64_t& r : rng_) r = splitmix64(&s);
+Simulation::Simulation(const SimConfig& cfg)
+    : seed_(cfg.seed), net_rng_(cfg.seed ^ 0x5157494D53494D00ull /* "SWIMSIM" */), keep_events_(cfg.keep_events) {
   nodes_.resize(size_t(cfg.nodes) + 1);
   for (uint32_t i = 1; i <= cfg.nodes; ++i) {
     Node& n = nodes_[i];
@@ -94,20 +83,7 @@ void Simulation::make_engine(uint32_t i) {
   n.engine.reset(new Engine(engine_seed(i, n.restarts)));
 }
 
-uint64_t Simulation::next_random() {
-  // xoshiro256**
-  const uint64_t result = rotl(rng_[1] * 5, 7) * 9;
-  const uint64_t t = rng_[1] << 17;
-  rng_[2] ^= rng_[0];
-  rng_[3] ^= rng_[1];
-  rng_[1] ^= rng_[2];
-  rng_[0] ^= rng_[3];
-  rng_[2] ^= t;
-  rng_[3] = rotl(rng_[3], 45);
-  return result;
-}
-
-double Simulation::uniform() { return double(next_random() >> 11) * (1.0 / 9007199254740992.0); }
+double Simulation::uniform() { return double(net_rng_.next() >> 11) * (1.0 / 9007199254740992.0); }
 
 NodeStats Simulation::total_stats() const {
   NodeStats t;
@@ -449,7 +425,7 @@ void Simulation::transmit(uint32_t slot) {
   }
   Time delay = src.has_delay ? src.delay : delay_;
   Time jitter = src.has_delay ? src.jitter : jitter_;
-  if (jitter > 0) delay += static_cast<Time>(next_random() % uint64_t(jitter + 1));
+  if (jitter > 0) delay += static_cast<Time>(net_rng_.next() % uint64_t(jitter + 1));
   queue_.push(Event{now_ + delay, ++seq_, 0, slot});
 }
 

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "core/rng.h"
 
 namespace swim {
 namespace sim {
@@ -208,12 +209,11 @@ class Simulation {
   void rebind(uint32_t i, Addr old_addr);
   bool is_cut(uint32_t i, uint32_t j) const;
   double uniform();
-  uint64_t next_random();
   static uint64_t link_key(uint32_t i, uint32_t j);
   static uint64_t addr_key(Addr a) { return (uint64_t(a.ip) << 16) | a.port; }
 
   uint64_t seed_;
-  uint64_t rng_[4];
+  Rng net_rng_;  // the network's draws (loss, jitter), apart from the engines' own
   Time now_ = 0;
   uint64_t seq_ = 0;
   bool keep_events_ = true;
