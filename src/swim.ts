@@ -548,10 +548,11 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   /** @internal Notices from the worker (events, exit), on the JS thread. */
   [kDeliver](kind: string, arg: unknown): void {
     if (kind === 'events') {
-      // Nothing reaches JS once close()/quit() was called.
-      if (this.#closing !== null || this.#exited) return;
+      // Nothing reaches JS once close()/quit() was called or the worker has terminated
+      // (a batch queued before a worker's own fatal end arrives after the word says so).
+      if (this.#closing !== null || this.#exited || this.#state.load() === State.TERMINATED) return;
       for (const raw of arg as { mask: number; member: NativeMember }[]) {
-        if (this.#closing !== null) return;  // a listener closed us mid-batch
+        if (this.#closing !== null || this.#state.load() === State.TERMINATED) return;  // a listener closed us mid-batch
         const ev = new MemberEvent(memberFromNative(raw.member), raw.mask);
         try {
           this.emit('member', ev);

@@ -67,8 +67,9 @@ struct WorkerConfig {
   swim::Uuid uuid;
   bool has_generation = false;
   uint64_t generation = 0;
-  double heartbeat_rate = 1.0;
-  double ack_timeout = 30.0;
+  // Always set by the binding: the defaults are policy and live in src/config.ts.
+  double heartbeat_rate = 0;
+  double ack_timeout = 0;
   swim::GcMode gc_mode = swim::GcMode::On;
   bool has_payload = false;
   std::vector<uint8_t> payload;
