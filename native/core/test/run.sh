@@ -11,6 +11,9 @@ if [[ "${SANITIZE:-0}" == 1 ]]; then
 else
   flags+=(-O2 -g)
 fi
-src=(native/core/types.cc native/core/msgpack.cc native/core/codec.cc native/core/member_table.cc native/core/probe_queue.cc native/core/engine.cc)
+src=(native/core/types.cc native/core/msgpack.cc native/core/codec.cc native/core/member_table.cc
+  native/core/probe_queue.cc native/core/dissemination.cc native/core/ack_waits.cc native/core/event_log.cc
+  native/core/membership.cc native/core/failure_detection.cc native/core/messages.cc native/core/engine.cc
+  native/core/engine_checks.cc)
 g++ "${flags[@]}" "${src[@]}" native/core/test/engine_smoke.cc -o "$out/engine_smoke"
 if [[ "${SANITIZE:-0}" == 1 ]]; then "$out/engine_smoke" "$@"; else (ulimit -v 4000000; "$out/engine_smoke" "$@"); fi
