@@ -39,6 +39,7 @@ class EventLog {
   void take(std::vector<MemberEvent>* out, Fill fill);
 
   size_t pending() const { return pending_; }  // events take() would deliver now
+  size_t stored() const { return entries_.size(); }  // entries held, voided ones included
   uint32_t pending_mask(uint32_t slot) const;  // the member's undelivered bits, 0 if none
 
   // Self-check for test builds: slot indexes, entries and counts agree and every member
