@@ -31,6 +31,15 @@ extern uint64_t g_seed;
 // Tests number nodes from 0: node i is the simulator's node i + 1, URI 127.0.0.1:(i + 1).
 inline Uuid node_uuid(uint32_t i) { return sim::Simulation::node_uuid(i + 1); }
 inline Addr node_addr(uint32_t i) { return sim::Simulation::node_addr(i + 1); }
+// A first configure for a lone engine playing node i.
+inline ConfigPatch node_config(uint32_t i) {
+  ConfigPatch p;
+  p.has_uri = true;
+  p.uri = node_addr(i);
+  p.has_uuid = true;
+  p.uuid = node_uuid(i);
+  return p;
+}
 
 struct Test {
   const char* name;

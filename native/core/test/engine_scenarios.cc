@@ -259,7 +259,7 @@ void test_uri_update() {
   ConfigPatch p;
   p.has_uri = true;
   p.uri = node_addr(0);
-  p.uri.ip = 0x7f000005;  // not routable in the harness; only the record matters
+  p.uri.ip = 0x7f000005;  // the simulator routes to node 0 at its new URI from now on
   c.configure(0, p);
   c.run_for(1);
   MemberSnapshot s;

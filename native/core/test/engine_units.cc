@@ -155,11 +155,7 @@ std::vector<uint8_t> ack_from(uint32_t i) {
 // Second-hand probes: each unknown member once, a bounded burst, the rest paced.
 void test_probe_pacing() {
   Engine e(g_seed);
-  ConfigPatch cfg;
-  cfg.has_uri = true;
-  cfg.uri = node_addr(0);
-  cfg.has_uuid = true;
-  cfg.uuid = node_uuid(0);
+  ConfigPatch cfg = node_config(0);
   cfg.has_heartbeat_rate = true;
   cfg.heartbeat_rate = 1;
   cfg.has_ack_timeout = true;
@@ -249,11 +245,7 @@ void test_probe_pacing() {
 
 void test_decode_drops() {
   Engine e(g_seed);
-  ConfigPatch p;
-  p.has_uri = true;
-  p.uri = node_addr(0);
-  p.has_uuid = true;
-  p.uuid = node_uuid(0);
+  ConfigPatch p = node_config(0);
   e.configure(p, 0);
   const uint8_t junk[] = {0x81, 0x00};
   e.on_datagram(junk, sizeof(junk), node_addr(1), 0);
@@ -268,11 +260,7 @@ void test_decode_drops() {
 void test_chaos() {
   Rng r(g_seed * 7777 + 1);
   Engine e(g_seed);
-  ConfigPatch p;
-  p.has_uri = true;
-  p.uri = node_addr(0);
-  p.has_uuid = true;
-  p.uuid = node_uuid(0);
+  ConfigPatch p = node_config(0);
   p.has_ack_timeout = true;
   p.ack_timeout = 0.5;
   e.configure(p, 0);

@@ -143,11 +143,7 @@ void test_log_bounded() {
 // The same rules through the Engine's commands.
 void test_engine_event_rules() {
   Engine e(g_seed);
-  ConfigPatch p;
-  p.has_uri = true;
-  p.uri = node_addr(0);
-  p.has_uuid = true;
-  p.uuid = node_uuid(0);
+  ConfigPatch p = node_config(0);
   CHECK(e.configure(p, 0) == CommandError::Ok, "configure");
   e.add_member(node_addr(1), node_uuid(1), 0);
   e.set_payload(reinterpret_cast<const uint8_t*>("a"), 1, true, 0);
