@@ -13,11 +13,12 @@
 //     the place of the member's pending entry, if it had one.
 // Bounded: at most one pending entry per live member plus one drop entry per member that
 // was delivered and then dropped. Entries voided by rule 2 are compacted away once they
-// make up half of the log. Every operation is O(1) (amortized) per change: the log keeps,
-// per member slot, the index of the member's pending entry, so a delete never scans.
+// make up half of the log (and number at least 32). Every operation is O(1), amortized:
+// the log keeps, per member slot, the index of its pending entry, so a delete never scans.
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "core/engine.h"

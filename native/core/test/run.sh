@@ -16,13 +16,26 @@ core=(native/core/types.cc native/core/msgpack.cc native/core/codec.cc native/co
   native/core/probe_queue.cc native/core/dissemination.cc native/core/ack_waits.cc native/core/event_log.cc
   native/core/membership.cc native/core/failure_detection.cc native/core/messages.cc native/core/engine.cc
   native/core/engine_checks.cc native/sim/simulation.cc)
+# build BINARY SOURCES...: skipped when BINARY is newer than every core, sim and test file
+# and was built with the same flags.
+build() {
+  local bin=$1
+  shift
+  if [[ -x $bin && "$(cat "$bin.flags" 2>/dev/null)" == "${flags[*]}" &&
+    -z "$(find native/core native/sim -type f -newer "$bin" | head -n 1)" ]]; then
+    return
+  fi
+  g++ "${flags[@]}" "$@" -o "$bin"
+  echo "${flags[*]}" >"$bin.flags"
+}
 if [[ "${1:-}" == bench ]]; then
   shift
-  g++ "${flags[@]}" "${core[@]}" native/core/test/engine_bench.cc -o "$out/engine_bench"
+  build "$out/engine_bench" "${core[@]}" native/core/test/engine_bench.cc
   exec "$out/engine_bench" "$@"
 fi
 tests=(native/core/test/main.cc native/core/test/engine_scenarios.cc native/core/test/engine_units.cc
   native/core/test/event_log_test.cc)
 # Test builds verify the engine's internal invariants after every call (engine_checks.cc).
-g++ "${flags[@]}" -DSWIM_ENGINE_CHECKS "${core[@]}" "${tests[@]}" -o "$out/engine_checks"
+flags+=(-DSWIM_ENGINE_CHECKS)
+build "$out/engine_checks" "${core[@]}" "${tests[@]}"
 if [[ "${SANITIZE:-0}" == 1 ]]; then "$out/engine_checks" "$@"; else (ulimit -v 4000000; "$out/engine_checks" "$@"); fi

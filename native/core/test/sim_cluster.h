@@ -4,6 +4,7 @@
 // reschedules the node's timer; reads may use the engine directly.
 #pragma once
 
+#include <cstdlib>
 #include <functional>
 
 #include "core/test/check.h"
