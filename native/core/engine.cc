@@ -236,8 +236,7 @@ void Engine::on_timer(Time now) {
 Time Engine::next_deadline() const {
   const Impl& e = *impl_;
   if (!e.configured() || e.quitting) return kNever;
-  Time t = e.round_deadline;
-  t = std::min(t, e.waits.next_deadline());
+  Time t = std::min(e.round_deadline, e.waits.next_deadline());
   if (e.pending.waiting() > 0) t = std::min(t, std::max(e.probe_ready_at(), e.now));
   return t;
 }
