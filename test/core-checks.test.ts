@@ -3,11 +3,9 @@
 // `npm test`. They need g++: without it this test fails rather than skips, so a machine
 // that cannot build them never reports the core as checked.
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { ROOT } from './helpers/child';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Two seeds by default; SWIM_SEED replays a failure from that seed on.
 const firstSeed = process.env.SWIM_SEED !== undefined ? Number(process.env.SWIM_SEED) : 1;
 const seeds = 2;
@@ -18,7 +16,7 @@ test('native/core/test/run.sh passes (C++ engine checks on the simulator)', () =
   expect(gxx.status).toBe(0);
 
   const run = spawnSync('bash', ['native/core/test/run.sh', String(firstSeed), String(seeds)], {
-    cwd: root,
+    cwd: ROOT,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
