@@ -1,5 +1,5 @@
 // SWIM datagram codec. Layout and fixed-width encodings follow Tarantool's swim_proto.h
-// (PACKED templates); the decoder is stricter than Tarantool's (see DESIGN.md).
+// (PACKED templates); the decoder is stricter than Tarantool's (see docs/protocol.md).
 #include "core/codec.h"
 
 #include "core/msgpack.h"

@@ -1,4 +1,4 @@
-// Tarantool-compatible SWIM datagram codec (see DESIGN.md "Wire format").
+// Tarantool-compatible SWIM datagram codec (see docs/protocol.md).
 // Sans-IO: operates on caller-owned buffers, never allocates proportionally to a length
 // field the packet does not actually contain, never reads past `size`, throws nothing.
 #pragma once

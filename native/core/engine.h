@@ -1,15 +1,14 @@
-// The SWIM protocol as a sans-IO state machine (see DESIGN.md, issue 3).
+// The SWIM protocol as a sans-IO state machine (see docs/architecture.md).
 //
-// It owns no thread, no socket and no clock. A driver (native/io worker, native/sim
-// simulator, fuzzer) feeds it datagrams and timer ticks with the current time, and
-// drains what it produced: datagrams to send, member events, the next deadline.
-// Deterministic given the seed and the sequence of inputs.
+// It owns no thread, no socket and no clock. A driver (the native/io worker, the native/sim
+// simulator) feeds it datagrams and timer ticks with the current time, and drains what it
+// produced: datagrams to send, member events, the next deadline. Deterministic given the
+// seed and the sequence of inputs.
 //
 // This header is the contract between the core and its drivers; keep it stable.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -140,8 +139,10 @@ class Engine {
 
   // --- outputs (moved out; the engine keeps nothing of them) ---
   void take_outbox(std::vector<Datagram>* out);
+  // Appends the pending member events, oldest first, merged as event_log.h describes.
   void take_events(std::vector<MemberEvent>* out);
   bool has_events() const;
+  size_t pending_events() const;  // how many events take_events would append now
 
   // --- reads ---
   bool configured() const;

@@ -48,7 +48,7 @@ uint32_t MemberTable::insert(const Uuid& uuid) {
   }
   Member& m = slots_[slot];
   m.uuid = uuid;
-  m.flags = kMfLive;
+  m.set(MemberFlag::Live, true);
   index_insert(slot);
   ++size_;
   return slot;

@@ -13,19 +13,19 @@ namespace swim {
 
 constexpr uint32_t kNoSlot = UINT32_MAX;
 
-// Member flag bits.
-enum MemberFlags : uint8_t {
-  kMfLive = 1u << 0,          // slot holds a member
-  kMfPayloadFresh = 1u << 1,  // payload is known to be the member's newest (may gossip it)
-  kMfWaitingAck = 1u << 2,    // a ping is unanswered; ping_deadline is its deadline
-  kMfInRound = 1u << 3,       // still to be pinged in the current round
-  kMfInDissemination = 1u << 4,
+// What a member record is part of, one bit each in Member::flags.
+enum class MemberFlag : uint8_t {
+  Live = 1u << 0,             // the slot holds a member
+  PayloadFresh = 1u << 1,     // payload is known to be the member's newest (may gossip it)
+  WaitingAck = 1u << 2,       // a ping is unanswered; ping_deadline is its deadline
+  InRound = 1u << 3,          // still to be pinged in the current round
+  InDissemination = 1u << 4,  // in the dissemination queue (diss_prev/diss_next are valid)
 };
 
 struct Member {
   Uuid uuid;                   // 16
   Incarnation incarnation;     // 16
-  int64_t ping_deadline = 0;   // 8, valid with kMfWaitingAck
+  int64_t ping_deadline = 0;   // 8, valid with MemberFlag::WaitingAck
   uint8_t* payload = nullptr;  // 8, malloc'ed, only when payload_size > 0
   uint32_t diss_prev = kNoSlot;  // dissemination queue links (slot numbers)
   uint32_t diss_next = kNoSlot;
@@ -36,8 +36,7 @@ struct Member {
   uint8_t status_ttd = 0;    // member is in the dissemination queue while > 0
   Status status = Status::Alive;
   uint8_t unacked = 0;  // pings unanswered in the current status
-  uint8_t events = 0;   // EventBits not yet delivered (all fit in 7 bits)
-  uint8_t flags = 0;
+  uint8_t flags = 0;    // MemberFlag bits
 
   Addr addr() const {
     Addr a;
@@ -49,9 +48,12 @@ struct Member {
     ip = a.ip;
     port = a.port;
   }
-  bool live() const { return (flags & kMfLive) != 0; }
-  bool has(uint8_t f) const { return (flags & f) != 0; }
-  void set(uint8_t f, bool on) { flags = on ? static_cast<uint8_t>(flags | f) : static_cast<uint8_t>(flags & ~f); }
+  bool live() const { return has(MemberFlag::Live); }
+  bool has(MemberFlag f) const { return (flags & static_cast<uint8_t>(f)) != 0; }
+  void set(MemberFlag f, bool on) {
+    const uint8_t bit = static_cast<uint8_t>(f);
+    flags = on ? static_cast<uint8_t>(flags | bit) : static_cast<uint8_t>(flags & ~bit);
+  }
 };
 
 class MemberTable {
@@ -75,7 +77,6 @@ class MemberTable {
 
   // Replace a member's payload (size 0 frees it). False when out of memory (nothing changes).
   static bool set_payload(Member& m, const uint8_t* data, size_t size);
-
 
  private:
   void grow_index();

@@ -58,12 +58,6 @@ class Writer {
   void bin8(const uint8_t* d, uint8_t n);    // 0xc4 + 1 byte length + data
   void bin16(const uint8_t* d, uint16_t n);  // 0xc5 + 2 byte length + data
 
-  // Overwrites a 16-bit big-endian value previously written at `at` (array16 counts).
-  static void patch_u16(uint8_t* at, uint16_t v) {
-    at[0] = static_cast<uint8_t>(v >> 8);
-    at[1] = static_cast<uint8_t>(v);
-  }
-
  private:
   bool reserve(size_t n) {
     if (!ok_ || remaining() < n) {

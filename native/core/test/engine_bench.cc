@@ -1,5 +1,5 @@
-// Engine-only scale check on the test harness (not the simulator): N nodes bootstrapped as
-// a chain, run to fullmesh, kill one, run to its death everywhere, then up to 300 virtual s.
+// Engine scale check on the simulator: N nodes bootstrapped as a chain, run to fullmesh,
+// kill one, run to its death everywhere, then up to 300 virtual s. Built by run.sh:
 //   build/core-test/engine_bench N [seed]
 #include <chrono>
 #include <cmath>
@@ -9,9 +9,8 @@
 #include <fstream>
 #include <string>
 
-#include "core/test/cluster.h"
+#include "core/test/sim_cluster.h"
 
-using namespace swim;
 using namespace swim_test;
 
 static long rss_kib(const char* key) {
@@ -26,7 +25,7 @@ int main(int argc, char** argv) {
   uint32_t n = argc > 1 ? std::atoi(argv[1]) : 1000;
   uint64_t seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1;
   auto t0 = std::chrono::steady_clock::now();
-  Cluster c(n, seed, 1);
+  SimCluster c(n, seed, 1, GcMode::On, /*keep_events=*/false);
   for (uint32_t i = 0; i + 1 < n; ++i) c.add_link(i, i + 1);
   long base = rss_kib("VmRSS:");
   double fm = -1;
@@ -67,7 +66,7 @@ int main(int argc, char** argv) {
               double(by) / n / c.seconds());
   std::printf("steady state (%.0fs..%.0fs): packets/node/s %.2f, bytes/node/s %.0f\n", t_mid, c.seconds(),
               double(pk - pk0) / n / (c.seconds() - t_mid), double(by - by0) / n / (c.seconds() - t_mid));
-  std::printf("RSS: %ld MiB before bootstrap, %ld MiB at fullmesh (%.0f B per member record incl. harness), peak %ld MiB\n",
+  std::printf("RSS: %ld MiB before bootstrap, %ld MiB at fullmesh (%.0f B per member record incl. simulator), peak %ld MiB\n",
               base / 1024, full / 1024, (full - base) * 1024.0 / (double(n) * n), rss_kib("VmHWM:") / 1024);
   return 0;
 }

@@ -1,0 +1,118 @@
+// The engine's state, private to the core and shared by the files that implement it:
+//   engine.cc             the public Engine: command checks, configure, quit, outputs, reads
+//   membership.cc         merging news about members (upsert, refutation, payloads, drops)
+//                         and the paced probes of members heard of second-hand
+//   failure_detection.cc  rounds, ack timeouts, indirect pings, suspicion, death, gc, TTDs
+//   messages.cc           building and sending packets; routing and dispatching received ones
+//   engine_checks.cc      internal invariants, verified after every entry point in test builds
+// Containers with rules of their own live apart: DisseminationQueue, AckWaits, EventLog,
+// ProbeQueue, MemberTable.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/ack_waits.h"
+#include "core/codec.h"
+#include "core/dissemination.h"
+#include "core/engine.h"
+#include "core/event_log.h"
+#include "core/member_table.h"
+#include "core/probe_queue.h"
+#include "core/rng.h"
+
+namespace swim {
+
+struct Engine::Impl {
+  explicit Impl(uint64_t seed) : rng(seed), waits(table), dissemination(table) {}
+
+  Rng rng;  // every random choice: shuffles, proxies, anti-entropy start
+  MemberTable table;
+  uint32_t self = kNoSlot;
+  bool quitting = false;
+  Time now = 0;  // time of the input being processed
+
+  // Configuration.
+  double heartbeat_s = 1.0;
+  Time heartbeat = kSecond;
+  double ack_timeout_s = 30.0;
+  Time ack_timeout = 30 * kSecond;
+  GcMode gc = GcMode::On;
+  uint32_t indirect_k = 2;
+
+  // Round: a shuffled list of slots, consumed one per step. Entries of members deleted or
+  // turned 'left' meanwhile are skipped (their MemberFlag::InRound is clear).
+  std::vector<uint32_t> round;
+  size_t round_pos = 0;
+  Time round_deadline = kNever;  // kNever while alone (idle), as Tarantool stops its timer
+
+  AckWaits waits;
+  DisseminationQueue dissemination;
+  EventLog events;
+
+  std::vector<Datagram> outbox;
+  Stats stats;
+
+  // Unknown members heard of second-hand, each probed once (per answer window) at a paced
+  // rate. Tarantool probes once per packet naming them: at bootstrap every packet names
+  // ~20 unknown members and each probe's ack names ~20 more, a storm that grows faster
+  // than the answers that would end it. probe_tat: when the pacing allows the next probe
+  // (theoretical arrival time of a GCRA / leaky bucket, minus the burst allowance).
+  ProbeQueue pending;
+  Time probe_tat = 0;
+
+  // Scratch, kept for their capacity.
+  Packet in, out;
+  uint8_t buf[kMaxPacketSize];
+
+  Member& member_at(uint32_t slot) { return table.at(slot); }
+  const Member& member_at(uint32_t slot) const { return table.at(slot); }
+  Member& self_member() { return table.at(self); }
+  bool configured() const { return self != kNoSlot; }
+  void snapshot(uint32_t slot, MemberSnapshot* out) const;
+
+  // --- membership.cc: news about members
+  void on_update(uint32_t slot, uint32_t mask);
+  uint16_t payload_ttd_for() const;
+  void apply_payload(uint32_t slot, Bytes p);
+  uint32_t new_member(const MemberRecord& def);
+  void delete_member(uint32_t slot);
+  void update_inc_status(uint32_t slot, Status status, const Incarnation& inc);
+  void update_member(uint32_t slot, const MemberRecord& def);
+  void update_self_from_gossip(const MemberRecord& def);
+  uint32_t upsert(const MemberRecord& def, bool direct);
+  void process_members(const std::vector<MemberRecord>& list);
+  void process_quit(const Uuid& uuid, const Incarnation& inc);
+  // second-hand probes
+  uint32_t probe_rate() const;
+  Time probe_interval() const;
+  Time probe_ready_at() const;
+  void pump_probes();
+
+  // --- failure_detection.cc
+  void wait_ack(uint32_t slot);
+  void send_indirect_pings(uint32_t target);
+  void check_acks();
+  void new_round();
+  uint32_t next_round_target();
+  void decrease_ttd();
+  void round_step();
+  void process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy);
+
+  // --- messages.cc
+  void build_message(FdType type);
+  void emit(const Packet& p, Addr to, bool broadcast);
+  void send_fd(FdType type, Addr to, const Addr* proxy);
+  void count_drop(uint64_t* counter);
+  void on_datagram(const uint8_t* data, size_t size);
+
+  // --- engine_checks.cc: aborts with a reason when the state is inconsistent. O(N * waits),
+  // so only in test builds (-DSWIM_ENGINE_CHECKS); a no-op otherwise.
+#ifdef SWIM_ENGINE_CHECKS
+  void check_invariants(const char* where) const;
+#else
+  void check_invariants(const char*) const {}
+#endif
+};
+
+}  // namespace swim

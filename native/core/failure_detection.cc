@@ -1,0 +1,175 @@
+// Failure detection, as Tarantool's src/lib/swim: a round pings every member once in a
+// shuffled order, one per heartbeat; an unanswered ping counts against the member and,
+// past the thresholds, makes it suspected, then dead, then (gc on) deleted. Also the
+// per-step ticking of dissemination TTDs, which ends the stay of 'left' members. Where we
+// differ from Tarantool (exactly k indirect-ping proxies, indirect pings from the first
+// missed ack) is listed in docs/protocol.md.
+#include <algorithm>
+
+#include "core/engine_impl.h"
+
+namespace swim {
+
+namespace {
+
+// Tarantool's thresholds, counted in pings unanswered within ack_timeout. The counter
+// restarts at every status change, so "dead" takes 2 + 3 misses and gc 2 more.
+constexpr uint8_t kNoAcksToSuspect = 2;
+constexpr uint8_t kNoAcksToDead = 3;
+constexpr uint8_t kNoAcksToGc = 2;
+
+}  // namespace
+
+void Engine::Impl::wait_ack(uint32_t slot) { waits.start(slot, now + ack_timeout); }
+
+// Pings `target` through up to k distinct random alive members (never self, never the
+// target or anyone at its address). Tarantool means to do this but sends via everyone.
+void Engine::Impl::send_indirect_pings(uint32_t target) {
+  uint32_t cap = table.capacity();
+  uint32_t start = rng.below(cap);
+  Addr dst = member_at(target).addr();
+  uint32_t sent = 0;
+  for (uint32_t i = 0; i < cap && sent < indirect_k; ++i) {
+    uint32_t s = start + i < cap ? start + i : start + i - cap;
+    const Member& x = member_at(s);
+    if (!x.live() || s == self || s == target || x.status != Status::Alive || x.addr() == dst) continue;
+    Addr proxy = x.addr();
+    send_fd(FdType::Ping, dst, &proxy);
+    ++sent;
+  }
+  stats.indirect_pings_sent += sent;
+}
+
+void Engine::Impl::check_acks() {
+  for (uint32_t slot = waits.pop_expired(now); slot != kNoSlot; slot = waits.pop_expired(now)) {
+    Member& x = member_at(slot);
+    if (x.unacked < UINT8_MAX) ++x.unacked;
+    ++stats.ack_timeouts;
+    switch (x.status) {
+      case Status::Alive:
+        if (x.unacked >= kNoAcksToSuspect) {
+          x.status = Status::Suspected;
+          on_update(slot, kEvNewStatus);
+        }
+        break;
+      case Status::Suspected:
+        if (x.unacked >= kNoAcksToDead) {
+          x.status = Status::Dead;
+          on_update(slot, kEvNewStatus);
+        }
+        break;
+      case Status::Dead:
+        // Keep a dead member until its death has been gossiped (TTD spent).
+        if (x.unacked >= kNoAcksToGc && gc == GcMode::On && !x.has(MemberFlag::InDissemination)) {
+          delete_member(slot);
+          continue;
+        }
+        break;
+      case Status::Left:
+        continue;  // never pinged
+    }
+    // Not dead yet: ask others to reach it too, so a broken direct link alone never
+    // produces a suspicion (and a suspicion gets every chance to be refuted).
+    if (x.status == Status::Alive || x.status == Status::Suspected) send_indirect_pings(slot);
+    send_fd(FdType::Ping, x.addr(), nullptr);
+    ++stats.pings_sent;
+    wait_ack(slot);
+  }
+}
+
+void Engine::Impl::new_round() {
+  round.clear();
+  round_pos = 0;
+  for (uint32_t s = 0; s < table.capacity(); ++s) {
+    const Member& x = member_at(s);
+    if (x.live() && s != self && x.status != Status::Left) round.push_back(s);
+  }
+  for (size_t i = round.size(); i > 1; --i) {
+    size_t j = rng.below(static_cast<uint32_t>(i));
+    std::swap(round[i - 1], round[j]);
+  }
+  for (uint32_t s : round) member_at(s).set(MemberFlag::InRound, true);
+}
+
+uint32_t Engine::Impl::next_round_target() {
+  bool refilled = false;
+  for (;;) {
+    if (round_pos == round.size()) {
+      if (refilled) return kNoSlot;
+      new_round();
+      refilled = true;
+      continue;
+    }
+    uint32_t s = round[round_pos++];
+    Member& x = member_at(s);
+    if (!x.live() || !x.has(MemberFlag::InRound)) continue;
+    x.set(MemberFlag::InRound, false);
+    if (s != self && x.status != Status::Left) return s;
+  }
+}
+
+// After each round step every queued event has been sent once more (or starved: TTDs
+// tick for the whole queue, as in Tarantool, so old news cannot crowd out new).
+void Engine::Impl::decrease_ttd() {
+  uint32_t s = dissemination.head();
+  while (s != kNoSlot) {
+    Member& x = member_at(s);
+    uint32_t next = dissemination.next(s);
+    if (x.payload_ttd > 0) --x.payload_ttd;
+    if (x.status_ttd > 0) --x.status_ttd;
+    if (x.status_ttd == 0) {
+      dissemination.remove(s);
+      // A left member stays only as long as its departure is news.
+      if (x.status == Status::Left && s != self) delete_member(s);
+    }
+    s = next;
+  }
+}
+
+void Engine::Impl::round_step() {
+  if (table.size() <= 1) {
+    round_deadline = kNever;  // idle until someone is added
+    return;
+  }
+  round_deadline = now + heartbeat;
+  uint32_t target = next_round_target();
+  if (target != kNoSlot) {
+    send_fd(FdType::Ping, member_at(target).addr(), nullptr);
+    ++stats.pings_sent;
+    wait_ack(target);
+  }
+  // Ticks even with nobody to ping (only left members besides self), or those left
+  // members would never expire.
+  decrease_ttd();
+}
+
+// A ping or an ack from `uuid` at `src` (through `proxy` when routed).
+void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy) {
+  if (fd.type == FdType::Ping)
+    ++stats.pings_received;
+  else
+    ++stats.acks_received;
+  MemberRecord def;
+  def.status = Status::Alive;
+  def.addr = src;
+  def.uuid = uuid;
+  def.incarnation = fd.incarnation;
+  uint32_t slot = upsert(def, true);
+  if (slot == kNoSlot) return;  // outdated message: ignore pings and acks alike
+  Member& x = member_at(slot);
+  // A message straight from the member at its current incarnation proves it alive,
+  // whatever the rumours said.
+  if (incarnation_cmp(fd.incarnation, x.incarnation) == 0 && x.status != Status::Alive) {
+    x.status = Status::Alive;
+    on_update(slot, kEvNewStatus);
+  }
+  if (fd.type == FdType::Ping) {
+    send_fd(FdType::Ack, x.addr(), proxy);
+    ++stats.acks_sent;
+  } else {
+    x.unacked = 0;
+    x.set(MemberFlag::WaitingAck, false);
+  }
+}
+
+}  // namespace swim

@@ -1,0 +1,148 @@
+// Packets in and out. Outgoing: a failure-detection message (ping or ack) carries the
+// dissemination queue from its head and anti-entropy records from a random slot on, as
+// much as fits one datagram; routed through a proxy for an indirect ping. Incoming: decode,
+// forward what we proxy, then hand each section to the membership and failure-detection
+// rules.
+#include "core/engine_impl.h"
+
+namespace swim {
+
+namespace {
+
+// Encoded size of one member record as the codec writes it (Tarantool's fixed-width
+// template) and of a payload's key + bin16 header. Used only to pick how many candidate
+// records to hand to encode_packet, which does the exact fitting.
+constexpr size_t kRecordWireSize = 52;
+constexpr size_t kPayloadWireOverhead = 4;
+// Meta (17) + body map (1) + source UUID (19) + failure detection (24), plus section headers.
+constexpr size_t kMessageOverhead = 17 + 1 + 19 + 24 + 2 * 4;
+
+void add_record(std::vector<MemberRecord>& list, const Member& x, bool with_payload) {
+  list.emplace_back();
+  MemberRecord& r = list.back();
+  r.status = x.status;
+  r.addr = x.addr();
+  r.uuid = x.uuid;
+  r.incarnation = x.incarnation;
+  r.has_payload = with_payload;
+  r.payload.data = x.payload;
+  r.payload.size = x.payload_size;
+}
+
+size_t record_size(const Member& x, bool with_payload) {
+  return kRecordWireSize + (with_payload ? kPayloadWireOverhead + x.payload_size : 0);
+}
+
+}  // namespace
+
+// Fills `out` with a failure detection message carrying dissemination (queue head first)
+// and anti-entropy (members from a random slot on) up to the packet budget.
+void Engine::Impl::build_message(FdType type) {
+  const Member& me = self_member();
+  out.clear();
+  out.meta.src = me.addr();
+  out.source = me.uuid;
+  out.has_failure_detection = true;
+  out.failure_detection.type = type;
+  out.failure_detection.incarnation = me.incarnation;
+
+  // Hand the codec one candidate more than fits by our estimate; it keeps the exact prefix.
+  size_t room = kMaxPacketSize - kMessageOverhead;
+  size_t used = 0;
+  for (uint32_t s = dissemination.head(); s != kNoSlot && used <= room; s = dissemination.next(s)) {
+    const Member& x = member_at(s);
+    bool with_payload = x.payload_ttd > 0 && x.has(MemberFlag::PayloadFresh);
+    add_record(out.dissemination, x, with_payload);
+    used += record_size(x, with_payload);
+  }
+  out.has_dissemination = !out.dissemination.empty();
+
+  uint32_t cap = table.capacity();
+  uint32_t start = rng.below(cap);
+  for (uint32_t i = 0; i < cap && used <= room; ++i) {
+    uint32_t s = start + i < cap ? start + i : start + i - cap;
+    const Member& x = member_at(s);
+    if (!x.live()) continue;
+    bool with_payload = x.has(MemberFlag::PayloadFresh);
+    add_record(out.anti_entropy, x, with_payload);
+    used += record_size(x, with_payload);
+  }
+  out.has_anti_entropy = !out.anti_entropy.empty();
+}
+
+void Engine::Impl::emit(const Packet& p, Addr to, bool broadcast) {
+  EncodeResult r = encode_packet(p, buf, sizeof(buf));
+  if (!r.ok) return;  // cannot happen for packets the engine builds
+  outbox.emplace_back();
+  Datagram& d = outbox.back();
+  d.to = to;
+  d.broadcast = broadcast;
+  d.bytes.assign(buf, buf + r.size);
+  ++stats.packets_sent;
+  stats.bytes_sent += r.size;
+}
+
+// A ping or an ack to `to`, directly or through `proxy` (with route meta).
+void Engine::Impl::send_fd(FdType type, Addr to, const Addr* proxy) {
+  build_message(type);
+  if (proxy != nullptr) {
+    out.meta.has_route = true;
+    out.meta.route.src = self_member().addr();
+    out.meta.route.dst = to;
+    emit(out, *proxy, false);
+  } else {
+    emit(out, to, false);
+  }
+}
+
+void Engine::Impl::count_drop(uint64_t* counter) {
+  ++*counter;
+  ++stats.packets_dropped;
+}
+
+void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
+  ++stats.packets_received;
+  stats.bytes_received += size;
+  if (!configured() || quitting) return;
+  DecodeResult r = decode_packet(data, size, &in);
+  if (!r.ok()) {
+    count_drop(&stats.drops[static_cast<size_t>(r.error)]);
+    return;
+  }
+  const Addr my_addr = self_member().addr();
+  Addr src = in.meta.src;
+  Addr proxy;
+  const Addr* via = nullptr;
+  if (in.meta.has_route) {
+    if (in.meta.route.dst != my_addr) {
+      // Forward only a packet straight from its originator: never a second hop.
+      if (in.meta.src != in.meta.route.src) {
+        count_drop(&stats.drops_wrong_destination);
+        return;
+      }
+      in.meta.src = my_addr;  // the receiver answers through us
+      emit(in, in.meta.route.dst, false);
+      ++stats.indirect_pings_forwarded;
+      return;
+    }
+    src = in.meta.route.src;
+    proxy = in.meta.src;
+    via = &proxy;
+  }
+  if (in.source == self_member().uuid) {
+    // Our own UUID: a broadcast echo, or someone who took our UUID. Only its quit
+    // matters (refuted); anything else would make us talk to ourselves.
+    if (in.has_quit)
+      process_quit(in.source, in.quit);
+    else
+      count_drop(&stats.drops_self_source);
+    return;
+  }
+  if (in.has_failure_detection) process_fd(src, in.source, in.failure_detection, via);
+  if (in.has_dissemination) process_members(in.dissemination);
+  if (in.has_anti_entropy) process_members(in.anti_entropy);
+  if (in.has_quit) process_quit(in.source, in.quit);
+  pump_probes();
+}
+
+}  // namespace swim
