@@ -107,28 +107,36 @@ export function decodePayload(raw: Buffer): unknown {
   }
 }
 
-/** The shape the native side returns for a member. */
+/** A member as every binding hands it over (native/binding/js_convert.cc MemberToJs). */
 export interface NativeMember {
-  uuid: string;
+  status: MemberStatus;
   uri: string;
-  status: number;
-  generation: bigint;
-  version: bigint;
+  uuid: string;
+  incarnation: Incarnation;
   payload?: Buffer;
   isSelf: boolean;
 }
 
-const STATUS: readonly MemberStatus[] = ['alive', 'suspected', 'dead', 'left'];
-
+/** A Member from its native form: the payload is decoded, its bytes kept as payloadRaw. */
 export function memberFromNative(raw: NativeMember): Member {
   const payloadRaw = raw.payload;
   return {
     uuid: raw.uuid,
     uri: raw.uri,
-    status: STATUS[raw.status] ?? 'dead',
-    incarnation: { generation: raw.generation, version: raw.version },
+    status: raw.status,
+    incarnation: raw.incarnation,
     payload: payloadRaw === undefined ? undefined : decodePayload(payloadRaw),
     payloadRaw,
     isSelf: raw.isSelf,
   };
+}
+
+/** A member event as every binding hands it over (js_convert.cc EventsToJs). */
+export interface NativeMemberEvent {
+  mask: number;
+  member: NativeMember;
+}
+
+export function eventFromNative(raw: NativeMemberEvent): MemberEvent {
+  return new MemberEvent(memberFromNative(raw.member), raw.mask);
 }
