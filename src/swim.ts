@@ -16,6 +16,7 @@ import {
   checkPayloadSize,
   encodePayload,
   eventFromNative,
+  memberEvents,
   memberFromNative,
   type MemberEvent,
   type Member,
@@ -135,13 +136,6 @@ function codecError(err: unknown, where: string): SwimError {
   if (e && e.code === 'ERR_SWIM_CONFIG')
     return new SwimError('ERR_SWIM_CONFIG', `${where}: ${e.message ?? 'bad codec'}`, { cause: err });
   return translateNativeError(err, where);
-}
-
-function abortError(signal: AbortSignal): Error {
-  const err = new Error('The operation was aborted', { cause: signal.reason });
-  err.name = 'AbortError';
-  (err as Error & { code: string }).code = 'ABORT_ERR';
-  return err;
 }
 
 const kDeliver = Symbol('deliver');
@@ -382,81 +376,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
    */
   events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<MemberEvent> {
     this.#live('events');
-    const { signal } = options;
-    const queue: MemberEvent[] = [];
-    let waiter: { resolve: (r: IteratorResult<MemberEvent>) => void; reject: (e: unknown) => void } | null = null;
-    let finished = false;
-    let failure: Error | null = null;
-
-    const cleanup = (): void => {
-      finished = true;
-      this.off('member', onMember);
-      this.off('close', onClose);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const onMember = (ev: MemberEvent): void => {
-      if (waiter) {
-        const w = waiter;
-        waiter = null;
-        w.resolve({ value: ev, done: false });
-      } else {
-        queue.push(ev);
-      }
-    };
-    const onClose = (): void => {
-      cleanup();
-      if (waiter) {
-        const w = waiter;
-        waiter = null;
-        w.resolve({ value: undefined, done: true });
-      }
-    };
-    const onAbort = (): void => {
-      cleanup();
-      queue.length = 0;
-      failure = abortError(signal as AbortSignal);
-      if (waiter) {
-        const w = waiter;
-        waiter = null;
-        const f = failure;
-        failure = null;
-        w.reject(f);
-      }
-    };
-
-    if (signal?.aborted) {
-      finished = true;
-      failure = abortError(signal);
-    } else {
-      this.on('member', onMember);
-      this.on('close', onClose);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }
-
-    const iterator: AsyncIterableIterator<MemberEvent> = {
-      next: () => {
-        if (queue.length > 0) return Promise.resolve({ value: queue.shift() as MemberEvent, done: false });
-        if (failure !== null) {
-          const f = failure;
-          failure = null;
-          return Promise.reject(f);
-        }
-        if (finished) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve, reject) => {
-          waiter = { resolve, reject };
-        });
-      },
-      return: () => {
-        cleanup();
-        queue.length = 0;
-        failure = null;
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return memberEvents(this, options.signal);
   }
 
   // --- lifecycle -----------------------------------------------------------------

@@ -4,7 +4,6 @@
 //
 // Command failures are returned, not thrown: undefined on success, else the error's name
 // (the engine's, or 'not_running' / 'address_in_use'), which src/errors.ts maps to a code.
-#include <cmath>
 #include <memory>
 #include <string>
 
@@ -27,16 +26,6 @@ Napi::Value ResultToJs(Napi::Env env, const Simulation::Result& r) {
 Napi::Value BadArgs(Napi::Env env, const char* usage) {
   Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
   return env.Undefined();
-}
-
-// Reads an optional number property; false when absent or not a finite number.
-bool get_number(const Napi::Object& o, const char* key, double* out) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d)) return false;
-  *out = d;
-  return true;
 }
 
 Napi::Object node_stats_to_js(Napi::Env env, const swim::sim::NodeStats& s) {
@@ -120,23 +109,14 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
   }
 
  private:
+  bool node_number(const Napi::Value& v, uint32_t* out) { return U32FromJs(v, sim_->size(), out) && *out != 0; }
+
   // Validates that the simulation exists and info[k] is a node number; throws otherwise.
   bool node_arg(const Napi::CallbackInfo& info, size_t k, uint32_t* out) {
-    if (!sim_) {
-      Napi::Error::New(info.Env(), "Simulation was not constructed").ThrowAsJavaScriptException();
-      return false;
-    }
-    if (info.Length() <= k || !info[k].IsNumber()) {
-      Napi::TypeError::New(info.Env(), "node must be a number").ThrowAsJavaScriptException();
-      return false;
-    }
-    double d = info[k].As<Napi::Number>().DoubleValue();
-    if (!(d >= 1) || d > sim_->size() || std::floor(d) != d) {
-      Napi::RangeError::New(info.Env(), "no such node").ThrowAsJavaScriptException();
-      return false;
-    }
-    *out = static_cast<uint32_t>(d);
-    return true;
+    if (!ready(info)) return false;
+    if (node_number(info[k], out)) return true;
+    Napi::RangeError::New(info.Env(), "no such node").ThrowAsJavaScriptException();
+    return false;
   }
 
   bool ready(const Napi::CallbackInfo& info) {
@@ -331,21 +311,12 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
   }
 
   bool node_list(const Napi::CallbackInfo& info, size_t k, std::vector<uint32_t>* out) {
-    if (info.Length() <= k || !info[k].IsArray()) {
-      Napi::TypeError::New(info.Env(), "expected an array of nodes").ThrowAsJavaScriptException();
-      return false;
-    }
-    Napi::Array a = info[k].As<Napi::Array>();
-    for (uint32_t n = 0; n < a.Length(); ++n) {
-      Napi::Value v = a.Get(n);
-      double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0;
-      if (!(d >= 1) || d > sim_->size() || std::floor(d) != d) {
-        Napi::RangeError::New(info.Env(), "no such node").ThrowAsJavaScriptException();
-        return false;
-      }
-      out->push_back(static_cast<uint32_t>(d));
-    }
-    return true;
+    bool ok = info[k].IsArray();
+    Napi::Array a = ok ? info[k].As<Napi::Array>() : Napi::Array::New(info.Env());
+    out->resize(a.Length());
+    for (uint32_t n = 0; ok && n < a.Length(); ++n) ok = node_number(a.Get(n), &(*out)[n]);
+    if (!ok) BadArgs(info.Env(), "expected an array of nodes");
+    return ok;
   }
 
   Napi::Value Partition(const Napi::CallbackInfo& info) {
@@ -382,126 +353,87 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
     return Napi::Number::New(env, t == swim::kNever ? -1.0 : double(t));
   }
 
-  // Builds a predicate from a normalized condition (see src/sim.ts): { kind: 'never' |
-  // 'fullmesh' | 'member', ... } or a JavaScript function. False + exception on bad input.
-  bool make_predicate(const Napi::CallbackInfo& info, const Napi::Value& cond, std::function<bool()>* pred,
-                      std::unique_ptr<swim::sim::MemberCheck>* check, Napi::FunctionReference* fn, bool* js_failed) {
-    Napi::Env env = info.Env();
-    if (cond.IsFunction()) {
-      *fn = Napi::Persistent(cond.As<Napi::Function>());
-      Napi::FunctionReference* f = fn;
-      *pred = [f, js_failed, env]() {
-        Napi::Value r = f->Call({});
-        if (env.IsExceptionPending()) {
-          *js_failed = true;
-          return true;
-        }
+  // A runUntil/check condition: a JavaScript function, or a condition normalized by
+  // src/sim.ts ({ kind: 'never' | 'fullmesh' | 'member', ... }). False (and a TypeError)
+  // when malformed. `pred` refers to the other fields: keep the Condition in place.
+  struct Condition {
+    std::function<bool()> pred;
+    swim::sim::MemberCheck check;
+    Napi::FunctionReference fn;
+    bool js_failed = false;  // the function threw: its exception is pending
+  };
+
+  bool condition_from_js(Napi::Env env, const Napi::Value& v, Condition* c) {
+    if (v.IsFunction()) {
+      c->fn = Napi::Persistent(v.As<Napi::Function>());
+      c->pred = [c, env]() {
+        Napi::Value r = c->fn.Call({});
+        if (env.IsExceptionPending()) return c->js_failed = true;
         return r.ToBoolean().Value();
       };
       return true;
     }
-    if (!cond.IsObject()) {
-      Napi::TypeError::New(env, "condition must be an object or a function").ThrowAsJavaScriptException();
-      return false;
-    }
-    Napi::Object o = cond.As<Napi::Object>();
-    std::string kind = o.Get("kind").IsString() ? o.Get("kind").As<Napi::String>().Utf8Value() : "";
     Simulation* sim = sim_.get();
-    if (kind == "never") {
-      *pred = [] { return false; };
-      return true;
+    std::string kind = v.IsObject() ? v.As<Napi::Object>().Get("kind").ToString().Utf8Value() : "";
+    if (kind == "never") c->pred = [] { return false; };
+    else if (kind == "fullmesh") c->pred = [sim] { return sim->fullmesh(); };
+    else if (kind == "member" && member_check_from_js(v.As<Napi::Object>(), &c->check))
+      c->pred = [sim, c] { return sim->check(c->check); };
+    if (c->pred) return true;
+    BadArgs(env, "malformed condition");
+    return false;
+  }
+
+  bool member_check_from_js(const Napi::Object& o, swim::sim::MemberCheck* c) {
+    using Where = swim::sim::MemberCheck::Where;
+    uint32_t n = 0;
+    if (!UuidFromJs(o.Get("uuid"), &c->uuid)) return false;
+    if (U32FromJs(o.Get("memberNode"), sim_->size(), &n)) c->member_node = n;
+    std::string where = o.Get("where").ToString().Utf8Value();
+    if (where == "anywhere") c->where = Where::Anywhere;
+    if (where == "on") {
+      c->where = Where::On;
+      if (!U32FromJs(o.Get("on"), sim_->size(), &c->on) || c->on == 0) return false;
     }
-    if (kind == "fullmesh") {
-      *pred = [sim] { return sim->fullmesh(); };
-      return true;
-    }
-    if (kind != "member") {
-      Napi::TypeError::New(env, "unknown condition kind").ThrowAsJavaScriptException();
-      return false;
-    }
-    check->reset(new swim::sim::MemberCheck());
-    swim::sim::MemberCheck& c = **check;
-    if (!UuidFromJs(o.Get("uuid"), &c.uuid)) {
-      Napi::TypeError::New(env, "condition: bad member uuid").ThrowAsJavaScriptException();
-      return false;
-    }
-    double d;
-    if (get_number(o, "memberNode", &d) && d >= 1 && d <= sim_->size()) c.member_node = static_cast<uint32_t>(d);
-    std::string where = o.Get("where").IsString() ? o.Get("where").As<Napi::String>().Utf8Value() : "everywhere";
-    if (where == "anywhere") {
-      c.where = swim::sim::MemberCheck::Where::Anywhere;
-    } else if (where == "on") {
-      c.where = swim::sim::MemberCheck::Where::On;
-      if (!get_number(o, "on", &d) || !(d >= 1) || d > sim_->size()) {
-        Napi::RangeError::New(env, "condition: no such viewing node").ThrowAsJavaScriptException();
-        return false;
-      }
-      c.on = static_cast<uint32_t>(d);
-    }
-    if (get_number(o, "status", &d)) {
-      c.check_status = true;
-      c.status = static_cast<int>(d);
+    if (!o.Get("status").IsUndefined()) {
+      if (!U32FromJs(o.Get("status"), swim::sim::kAbsent, &n)) return false;
+      c->check_status = true;
+      c->status = static_cast<int>(n);
     }
     Napi::Value g = o.Get("generation"), ver = o.Get("version");
     if (!g.IsUndefined() || !ver.IsUndefined()) {
-      if (!U64FromJs(g, &c.incarnation.generation) || !U64FromJs(ver, &c.incarnation.version)) {
-        Napi::TypeError::New(env, "condition: incarnation needs generation and version").ThrowAsJavaScriptException();
-        return false;
-      }
-      c.check_incarnation = true;
+      if (!U64FromJs(g, &c->incarnation.generation) || !U64FromJs(ver, &c->incarnation.version)) return false;
+      c->check_incarnation = true;
     }
     Napi::Value p = o.Get("payload");
-    if (!p.IsUndefined()) {
-      c.check_payload = true;
-      if (p.IsTypedArray() && p.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
-        Napi::Uint8Array u8 = p.As<Napi::Uint8Array>();
-        c.payload_present = true;
-        c.payload.assign(u8.Data(), u8.Data() + u8.ByteLength());
-      } else if (!p.IsNull()) {
-        Napi::TypeError::New(env, "condition: payload must be a Uint8Array or null").ThrowAsJavaScriptException();
-        return false;
-      }
-    }
-    swim::sim::MemberCheck* cp = check->get();
-    *pred = [sim, cp] { return sim->check(*cp); };
+    if (p.IsUndefined()) return true;
+    c->check_payload = true;
+    if (p.IsNull()) return true;
+    if (!p.IsTypedArray() || p.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) return false;
+    Napi::Uint8Array u8 = p.As<Napi::Uint8Array>();
+    c->payload_present = true;
+    c->payload.assign(u8.Data(), u8.Data() + u8.ByteLength());
     return true;
   }
 
   // runUntil(condition, timeoutUs) -> virtual microseconds taken, or -1.
   Napi::Value RunUntil(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!ready(info)) return env.Undefined();
-    std::function<bool()> pred;
-    std::unique_ptr<swim::sim::MemberCheck> check;
-    Napi::FunctionReference fn;
-    bool js_failed = false;
-    if (info.Length() < 2 || !info[1].IsNumber()) {
-      Napi::TypeError::New(env, "runUntil(condition, timeoutUs)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    double timeout = info[1].As<Napi::Number>().DoubleValue();
-    if (!(timeout >= 0)) {
-      Napi::RangeError::New(env, "timeout must be >= 0").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    if (!make_predicate(info, info[0], &pred, &check, &fn, &js_failed)) return env.Undefined();
-    swim::Time t = timeout >= 9.2e18 ? swim::kNever : static_cast<swim::Time>(timeout);
-    swim::Time taken = sim_->run_until(pred, t);
-    if (js_failed) return env.Undefined();  // the predicate's exception propagates
-    if (!check_error(env)) return env.Undefined();
+    Condition c;
+    if (!ready(info) || !condition_from_js(env, info[0], &c)) return env.Undefined();
+    double timeout = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+    if (!(timeout >= 0)) return BadArgs(env, "runUntil(condition, timeoutUs)");
+    swim::Time taken = sim_->run_until(c.pred, timeout >= 9.2e18 ? swim::kNever : static_cast<swim::Time>(timeout));
+    if (c.js_failed || !check_error(env)) return env.Undefined();  // the predicate's exception propagates
     return Napi::Number::New(env, double(taken));
   }
 
   Napi::Value Check(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!ready(info)) return env.Undefined();
-    std::function<bool()> pred;
-    std::unique_ptr<swim::sim::MemberCheck> check;
-    Napi::FunctionReference fn;
-    bool js_failed = false;
-    if (info.Length() < 1 || !make_predicate(info, info[0], &pred, &check, &fn, &js_failed)) return env.Undefined();
-    bool r = pred();
-    if (js_failed) return env.Undefined();
+    Condition c;
+    if (!ready(info) || !condition_from_js(env, info[0], &c)) return env.Undefined();
+    bool r = c.pred();
+    if (c.js_failed) return env.Undefined();
     return Napi::Boolean::New(env, r);
   }
 
