@@ -8,6 +8,7 @@
       "sources": [
         "native/binding/addon.cc",
         "native/binding/codec_binding.cc",
+        "native/binding/js_convert.cc",
         "native/core/types.cc",
         "native/core/msgpack.cc",
         "native/core/codec.cc",

@@ -2,5 +2,5 @@
 // SwimError class for ESM and CJS consumers alike).
 import cjs from '../dist/sim.js';
 
-export const { Simulation, EventMask, SwimError } = cjs;
+export const { Simulation, EventMask, MemberEvent, SwimError } = cjs;
 export default cjs;

@@ -1,7 +1,6 @@
 // Tarantool-compatible SWIM packet codec (plain text, no encryption): the JS entry points
 // of native/core/codec. Useful for tests, tooling and inspecting captured datagrams.
 import { SwimError, type SwimErrorCode } from './errors';
-import { decodeFast, encodeFast, type DecodeFailure } from './codec-fast';
 import { native } from './native';
 
 /** Tarantool's incarnation: generation is user-set and persistent, version volatile. */
@@ -106,8 +105,7 @@ export function encodePacket(packet: Packet | PacketInput, options?: { maxSize?:
   }
   const maxSize = options?.maxSize;
   try {
-    // The fast path declines (undefined) whatever the checked path must judge.
-    return encodeFast(packet, maxSize) ?? (native.encodePacket(packet, maxSize) as Buffer);
+    return native.encodePacket(packet, maxSize) as Buffer;
   } catch (err) {
     rethrow(err);
   }
@@ -119,17 +117,17 @@ export function encodePacket(packet: Packet | PacketInput, options?: { maxSize?:
  * message names the offending field; ERR_SWIM_INVALID_ARG when `buf` is not a Uint8Array.
  */
 export function decodePacket(buf: Uint8Array): Packet {
-  let out: unknown;
+  let out: Packet | { error: DecodeErrorReason; where: string };
   try {
-    out = decodeFast(buf);
+    out = native.decodePacket(buf);
   } catch (err) {
     rethrow(err);
   }
-  if ('error' in (out as object)) {
-    const { error, where } = out as DecodeFailure;
+  if ('error' in out) {
+    const { error, where } = out;
     throw new SwimError('ERR_SWIM_DECODE', `invalid SWIM packet: ${error.replace(/_/g, ' ')} at ${where}`, {
       reason: error,
     });
   }
-  return out as Packet;
+  return out;
 }

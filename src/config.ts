@@ -27,7 +27,7 @@ export interface SwimOptions {
   /** Initial payload, MessagePack-encoded (at most 1200 bytes encoded). */
   payload?: unknown;
   /**
-   * Encryption of every datagram from the first one on (README "Encryption"); the same
+   * Encryption of every datagram from the first one on (docs/api.md); the same
    * shape as `swim.setCodec()`. Default: `{ algo: 'none' }`, plain text.
    */
   codec?: CodecConfig;
@@ -43,10 +43,10 @@ export interface SwimConfigPatch {
 }
 
 /**
- * Defaults, chosen for a LAN (see README "Defaults"). A member pings one peer per
- * `heartbeatRate`; an unanswered ping is re-sent every `ackTimeout`; 2 missed acks make
- * a peer suspected, 3 more make it dead, and the news spreads by gossip. Measured on
- * loopback: a member killed in a 20-member cluster is dead for everyone in 3.5-5.5 s.
+ * Defaults, chosen for a LAN (docs/api.md). A member pings one peer per `heartbeatRate`;
+ * an unanswered ping is re-sent every `ackTimeout`; 2 missed acks make a peer suspected,
+ * 3 more make it dead, and the news spreads by gossip. Measured on loopback: a member
+ * killed in a 20-member cluster is dead for everyone in 3.5-5.5 s.
  */
 export const DEFAULTS = Object.freeze({
   heartbeatRate: 0.5,
@@ -54,43 +54,48 @@ export const DEFAULTS = Object.freeze({
   gcMode: 'on' as const,
 });
 
-export interface ParsedAddr {
-  ip: number;  // host order
-  port: number;
-  text: string;  // 'a.b.c.d:port'
-}
+/** What a simulated node runs with unless told otherwise (swim-native/sim). */
+export const SIM_DEFAULTS = Object.freeze({
+  ...DEFAULTS,
+  /** Proxies per indirect ping. */
+  indirectPingCount: 2,
+  /** Not the wall clock: a simulation depends on its seed only. */
+  generation: 0n,
+});
 
-export function formatIp(ip: number): string {
-  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
-}
+/** The longest duration any option or simulator call takes, in seconds (11.5 days). */
+export const MAX_SECONDS = 1e6;
 
 const LOOPBACK = 0x7f000001;
 
-function fail(code: SwimErrorCode, message: string): never {
-  throw new SwimError(code, message);
+function fail(code: SwimErrorCode, message: string, reason?: string): never {
+  throw new SwimError(code, message, reason === undefined ? undefined : { reason });
+}
+
+/** A number of seconds: finite, at most MAX_SECONDS, and > 0 (or >= 0 with `zero`). */
+export function checkSeconds(v: unknown, what: string, code: SwimErrorCode, zero = false): number {
+  if (typeof v !== 'number' || !(zero ? v >= 0 : v > 0) || !(v <= MAX_SECONDS))
+    fail(code, `${what} must be a number of seconds in ${zero ? '[0' : '(0'}, ${MAX_SECONDS}], got ${String(v)}`);
+  return v;
 }
 
 function parsePort(text: string, what: string, code: SwimErrorCode): number {
-  if (!/^\d{1,5}$/.test(text)) fail(code, `${what}: bad port '${text}'`);
+  if (!/^\d{1,5}$/.test(text)) fail(code, `${what}: bad port '${text}'`, 'invalid_uri');
   const port = Number(text);
-  if (port > 65535) fail(code, `${what}: port ${port} out of range`);
+  if (port > 65535) fail(code, `${what}: port ${port} out of range`, 'invalid_uri');
   return port;
 }
 
 /**
- * Parses a URI. `allowAnyPort`: port 0 (bind a free one) is allowed for our own
- * address, never for a peer's.
+ * Parses a URI into its canonical text 'a.b.c.d:port', the form the native side takes.
+ * `allowAnyPort`: port 0 (bind a free one) is allowed for our own address, never for a peer's.
  */
-export function parseUri(
-  uri: unknown,
-  what: string,
-  code: SwimErrorCode,
-  allowAnyPort: boolean,
-): ParsedAddr {
+export function parseUri(uri: unknown, what: string, code: SwimErrorCode, allowAnyPort: boolean): string {
+  const bad = (message: string): never => fail(code, `${what}: ${message}`, 'invalid_uri');
   let ip = LOOPBACK;
   let port: number;
   if (typeof uri === 'number') {
-    if (!Number.isInteger(uri) || uri < 0 || uri > 65535) fail(code, `${what}: bad port ${uri}`);
+    if (!Number.isInteger(uri) || uri < 0 || uri > 65535) bad(`bad port ${uri}`);
     port = uri;
   } else if (typeof uri === 'string') {
     const colon = uri.lastIndexOf(':');
@@ -101,41 +106,33 @@ export function parseUri(
       port = parsePort(uri.slice(colon + 1), what, code);
       if (host !== 'localhost') {
         const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-        if (!m) fail(code, `${what}: '${uri}' is not 'a.b.c.d:port' (IPv4 only, no DNS)`);
+        if (!m) return bad(`'${uri}' is not 'a.b.c.d:port' (IPv4 only, no DNS)`);
         const parts = m.slice(1).map(Number);
-        if (parts.some((p) => p > 255)) fail(code, `${what}: bad IPv4 address '${host}'`);
+        if (parts.some((p) => p > 255)) bad(`bad IPv4 address '${host}'`);
         ip = ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
       }
     }
   } else {
-    fail(code, `${what}: expected 'a.b.c.d:port' or a port number, got ${typeof uri}`);
+    return bad(`expected 'a.b.c.d:port' or a port number, got ${typeof uri}`);
   }
-  if (ip === 0) fail(code, `${what}: 0.0.0.0 cannot be announced to peers; bind a real address`);
-  if (ip === 0xffffffff) fail(code, `${what}: 255.255.255.255 is not a member address`);
-  if (port === 0 && !allowAnyPort) fail(code, `${what}: port 0 is not a peer address`);
-  return { ip, port, text: `${formatIp(ip)}:${port}` };
+  if (ip === 0) bad('0.0.0.0 cannot be announced to peers; bind a real address');
+  if (ip === 0xffffffff) bad('255.255.255.255 is not a member address');
+  if (port === 0 && !allowAnyPort) bad('port 0 is not a peer address');
+  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}:${port}`;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** UUID text -> 16 bytes in canonical (RFC 4122) order. */
-export function parseUuid(uuid: unknown, what: string, code: SwimErrorCode): Buffer {
+/** Checks a member UUID; returns its canonical (lower-case) text. */
+export function parseUuid(uuid: unknown, what: string, code: SwimErrorCode): string {
   if (typeof uuid !== 'string' || !UUID_RE.test(uuid))
-    fail(code, `${what}: expected a UUID like 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'`);
-  const bytes = Buffer.from(uuid.replace(/-/g, ''), 'hex');
-  if (bytes.every((b) => b === 0)) fail(code, `${what}: the nil UUID is not a member UUID`);
-  return bytes;
+    fail(code, `${what}: expected a UUID like 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'`, 'invalid_uuid');
+  if (/^[0-]+$/.test(uuid)) fail(code, `${what}: the nil UUID is not a member UUID`, 'invalid_uuid');
+  return uuid.toLowerCase();
 }
 
-function checkRate(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1e6)
-    fail('ERR_SWIM_CONFIG', `${what} must be a positive number of seconds, got ${String(v)}`);
-  return v;
-}
-
-function checkGcMode(v: unknown): 0 | 1 {
-  if (v === 'on') return 0;
-  if (v === 'off') return 1;
+function checkGcMode(v: unknown): 'on' | 'off' {
+  if (v === 'on' || v === 'off') return v;
   return fail('ERR_SWIM_CONFIG', `gcMode must be 'on' or 'off', got ${String(v)}`);
 }
 
@@ -149,22 +146,28 @@ function checkGeneration(v: unknown): bigint {
   return g;
 }
 
-function checkKeys(obj: object, allowed: readonly string[], what: string): void {
+function checkIndirectPingCount(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 0xffffffff)
+    fail('ERR_SWIM_CONFIG', `indirectPingCount must be an integer >= 1, got ${String(v)}`);
+  return v;
+}
+
+/** Throws ERR_SWIM_CONFIG naming the first key of `obj` not in `allowed`. */
+export function checkKeys(obj: object, allowed: readonly string[], what: string): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key))
       fail('ERR_SWIM_CONFIG', `${what}: unknown option '${key}' (known: ${allowed.join(', ')})`);
   }
 }
 
-/** The options the native constructor takes. */
+/** The options the native Swim constructor takes. */
 export interface NativeOptions {
-  ip: number;
-  port: number;
-  uuid: Buffer;
+  uri: string;
+  uuid: string;
   generation: bigint;
   heartbeatRate: number;
   ackTimeout: number;
-  gcMode: 0 | 1;
+  gcMode: 'on' | 'off';
   payload?: Buffer;
   /** Key copies: the caller zeroes them once the native side has taken them. */
   codec?: NativeCodecConfig;
@@ -177,58 +180,63 @@ export function defaultGeneration(): bigint {
   return BigInt(Date.now()) * 1000n;
 }
 
-export function resolveOptions(
-  options: SwimOptions,
-  encodePayload: (value: unknown) => Buffer,
-): { native: NativeOptions; uuid: string } {
+export function resolveOptions(options: SwimOptions, encodePayload: (value: unknown) => Buffer): NativeOptions {
   if (options === null || typeof options !== 'object')
     fail('ERR_SWIM_CONFIG', 'new Swim(options): options must be an object with at least `uri`');
   checkKeys(options, OPTION_KEYS, 'new Swim');
   if (options.uri === undefined) fail('ERR_SWIM_CONFIG', 'new Swim: `uri` is required (e.g. "127.0.0.1:3301")');
-  const addr = parseUri(options.uri, 'uri', 'ERR_SWIM_CONFIG', true);
-  const uuid = options.uuid === undefined ? randomUUID() : options.uuid;
-  const uuidBytes = parseUuid(uuid, 'uuid', 'ERR_SWIM_CONFIG');
   const native: NativeOptions = {
-    ip: addr.ip,
-    port: addr.port,
-    uuid: uuidBytes,
+    uri: parseUri(options.uri, 'uri', 'ERR_SWIM_CONFIG', true),
+    uuid: parseUuid(options.uuid ?? randomUUID(), 'uuid', 'ERR_SWIM_CONFIG'),
     generation: options.generation === undefined ? defaultGeneration() : checkGeneration(options.generation),
-    heartbeatRate: checkRate(options.heartbeatRate ?? DEFAULTS.heartbeatRate, 'heartbeatRate'),
-    ackTimeout: checkRate(options.ackTimeout ?? DEFAULTS.ackTimeout, 'ackTimeout'),
+    heartbeatRate: checkSeconds(options.heartbeatRate ?? DEFAULTS.heartbeatRate, 'heartbeatRate', 'ERR_SWIM_CONFIG'),
+    ackTimeout: checkSeconds(options.ackTimeout ?? DEFAULTS.ackTimeout, 'ackTimeout', 'ERR_SWIM_CONFIG'),
     gcMode: checkGcMode(options.gcMode ?? DEFAULTS.gcMode),
   };
   if (options.payload !== undefined && options.payload !== null) native.payload = encodePayload(options.payload);
   // Last: nothing after it can throw and leave the key copies unwiped.
   if (options.codec !== undefined) native.codec = normalizeCodecConfig(options.codec, 'codec');
-  return { native, uuid: uuid.toLowerCase() };
+  return native;
 }
 
-/** The patch the native configure takes. */
+/** A configuration change as the native side takes it (Swim's configure, a simulated node's). */
 export interface NativePatch {
-  ip?: number;
-  port?: number;
-  uuid?: Buffer;
+  uri?: string;
+  uuid?: string;
   heartbeatRate?: number;
   ackTimeout?: number;
-  gcMode?: 0 | 1;
+  gcMode?: 'on' | 'off';
+  indirectPingCount?: number;
+  generation?: bigint;
 }
 
-const PATCH_KEYS = ['uri', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode'] as const;
+/** The options resolvePatch knows. */
+export type PatchKey = keyof NativePatch;
 
-export function resolvePatch(patch: SwimConfigPatch): NativePatch {
-  if (patch === null || typeof patch !== 'object') fail('ERR_SWIM_CONFIG', 'configure(patch): patch must be an object');
-  if ('generation' in patch)
-    fail('ERR_SWIM_CONFIG', 'configure: generation can only be set when the instance is created');
-  checkKeys(patch, PATCH_KEYS, 'configure');
+const PATCH_KEYS: readonly PatchKey[] = ['uri', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode'];
+
+/**
+ * Checks a configuration change whose allowed options are `keys` (default: what
+ * swim.configure() takes). `allowAnyPort`: a uri with port 0 binds a free port.
+ */
+export function resolvePatch(
+  patch: Partial<Record<PatchKey, unknown>>,
+  what = 'configure',
+  keys: readonly PatchKey[] = PATCH_KEYS,
+  allowAnyPort = true,
+): NativePatch {
+  if (patch === null || typeof patch !== 'object') fail('ERR_SWIM_CONFIG', `${what}: options must be an object`);
+  if ('generation' in patch && !keys.includes('generation'))
+    fail('ERR_SWIM_CONFIG', `${what}: generation can only be set when the instance is created`);
+  checkKeys(patch, keys, what);
   const out: NativePatch = {};
-  if (patch.uri !== undefined) {
-    const a = parseUri(patch.uri, 'uri', 'ERR_SWIM_CONFIG', true);
-    out.ip = a.ip;
-    out.port = a.port;
-  }
-  if (patch.uuid !== undefined) out.uuid = parseUuid(patch.uuid, 'uuid', 'ERR_SWIM_CONFIG');
-  if (patch.heartbeatRate !== undefined) out.heartbeatRate = checkRate(patch.heartbeatRate, 'heartbeatRate');
-  if (patch.ackTimeout !== undefined) out.ackTimeout = checkRate(patch.ackTimeout, 'ackTimeout');
+  const code = 'ERR_SWIM_CONFIG';
+  if (patch.uri !== undefined) out.uri = parseUri(patch.uri, `${what}: uri`, code, allowAnyPort);
+  if (patch.uuid !== undefined) out.uuid = parseUuid(patch.uuid, `${what}: uuid`, code);
+  if (patch.heartbeatRate !== undefined) out.heartbeatRate = checkSeconds(patch.heartbeatRate, 'heartbeatRate', code);
+  if (patch.ackTimeout !== undefined) out.ackTimeout = checkSeconds(patch.ackTimeout, 'ackTimeout', code);
   if (patch.gcMode !== undefined) out.gcMode = checkGcMode(patch.gcMode);
+  if (patch.indirectPingCount !== undefined) out.indirectPingCount = checkIndirectPingCount(patch.indirectPingCount);
+  if (patch.generation !== undefined) out.generation = checkGeneration(patch.generation);
   return out;
 }

@@ -1,4 +1,5 @@
 // Member snapshots and member events, built from what the native side hands over.
+import type { EventEmitter } from 'node:events';
 import { C1, Packr } from 'msgpackr';
 import { SwimError } from './errors';
 import { MAX_PAYLOAD_SIZE, type Incarnation, type MemberStatus } from './codec';
@@ -107,28 +108,124 @@ export function decodePayload(raw: Buffer): unknown {
   }
 }
 
-/** The shape the native side returns for a member. */
+/** A member as every binding hands it over (native/binding/js_convert.cc MemberToJs). */
 export interface NativeMember {
-  uuid: string;
+  status: MemberStatus;
   uri: string;
-  status: number;
-  generation: bigint;
-  version: bigint;
+  uuid: string;
+  incarnation: Incarnation;
   payload?: Buffer;
   isSelf: boolean;
 }
 
-const STATUS: readonly MemberStatus[] = ['alive', 'suspected', 'dead', 'left'];
-
+/** A Member from its native form: the payload is decoded, its bytes kept as payloadRaw. */
 export function memberFromNative(raw: NativeMember): Member {
   const payloadRaw = raw.payload;
   return {
     uuid: raw.uuid,
     uri: raw.uri,
-    status: STATUS[raw.status] ?? 'dead',
-    incarnation: { generation: raw.generation, version: raw.version },
+    status: raw.status,
+    incarnation: raw.incarnation,
     payload: payloadRaw === undefined ? undefined : decodePayload(payloadRaw),
     payloadRaw,
     isSelf: raw.isSelf,
   };
+}
+
+/** A member event as every binding hands it over (js_convert.cc EventsToJs). */
+export interface NativeMemberEvent {
+  mask: number;
+  member: NativeMember;
+}
+
+export function eventFromNative(raw: NativeMemberEvent): MemberEvent {
+  return new MemberEvent(memberFromNative(raw.member), raw.mask);
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = new Error('The operation was aborted', { cause: signal.reason });
+  err.name = 'AbortError';
+  (err as Error & { code: string }).code = 'ABORT_ERR';
+  return err;
+}
+
+/**
+ * The 'member' events `emitter` emits from now on, as an async iterator; it ends at the
+ * emitter's 'close' and rejects with an AbortError when `signal` aborts.
+ */
+export function memberEvents(emitter: EventEmitter, signal?: AbortSignal): AsyncIterableIterator<MemberEvent> {
+  const queue: MemberEvent[] = [];
+  let waiter: { resolve: (r: IteratorResult<MemberEvent>) => void; reject: (e: unknown) => void } | null = null;
+  let finished = false;
+  let failure: Error | null = null;
+
+  const cleanup = (): void => {
+    finished = true;
+    emitter.off('member', onMember);
+    emitter.off('close', onClose);
+    signal?.removeEventListener('abort', onAbort);
+  };
+  const onMember = (ev: MemberEvent): void => {
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      w.resolve({ value: ev, done: false });
+    } else {
+      queue.push(ev);
+    }
+  };
+  const onClose = (): void => {
+    cleanup();
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      w.resolve({ value: undefined, done: true });
+    }
+  };
+  const onAbort = (): void => {
+    cleanup();
+    queue.length = 0;
+    failure = abortError(signal as AbortSignal);
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      const f = failure;
+      failure = null;
+      w.reject(f);
+    }
+  };
+
+  if (signal?.aborted) {
+    finished = true;
+    failure = abortError(signal);
+  } else {
+    emitter.on('member', onMember);
+    emitter.on('close', onClose);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  }
+
+  const iterator: AsyncIterableIterator<MemberEvent> = {
+    next: () => {
+      if (queue.length > 0) return Promise.resolve({ value: queue.shift() as MemberEvent, done: false });
+      if (failure !== null) {
+        const f = failure;
+        failure = null;
+        return Promise.reject(f);
+      }
+      if (finished) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve, reject) => {
+        waiter = { resolve, reject };
+      });
+    },
+    return: () => {
+      cleanup();
+      queue.length = 0;
+      failure = null;
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }

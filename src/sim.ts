@@ -4,37 +4,24 @@
 // network. Everything runs synchronously on the calling thread: runUntil() returns when the
 // condition holds or the virtual deadline passed, however many virtual seconds that is.
 import { native } from './native';
-import { EventMask } from './member';
-import type { MemberStatus } from './codec';
-import { SwimError, type SwimErrorCode } from './errors';
+import {
+  EventMask,
+  eventFromNative,
+  memberFromNative,
+  MemberEvent,
+  type Member,
+  type MemberStatus,
+  type NativeMember,
+  type NativeMemberEvent,
+} from './member';
+import type { EngineStats } from './swim';
+import { checkKeys, checkSeconds, parseUri, parseUuid, resolvePatch, SIM_DEFAULTS, type PatchKey } from './config';
+import { checkCommand, SwimError } from './errors';
 
-export type { MemberStatus };
+export type { EngineStats, Member, MemberStatus };
 
-export interface Incarnation {
-  generation: bigint;
-  version: bigint;
-}
-
-/** A member as one node sees it. */
-export interface SimMember {
-  uuid: string;
-  uri: string;
-  status: MemberStatus;
-  incarnation: Incarnation;
-  payload: Buffer | null;
-  /** true for the viewing node's own record */
-  self: boolean;
-}
-
-/** Bits of SimMemberEvent.mask: the same EventMask as the Swim API's. */
-export { EventMask };
-
-/** Merged changes of one member since the last events() call of that node. */
-export interface SimMemberEvent {
-  mask: number;
-  /** The member after the changes (for a drop: its last state). */
-  member: SimMember;
-}
+/** Events and their mask bits: the same as the Swim API's. */
+export { EventMask, MemberEvent };
 
 export type GcMode = 'on' | 'off';
 export type Direction = 'in' | 'out' | 'both';
@@ -44,9 +31,9 @@ export interface SimulationOptions {
   nodes: number;
   /** The only source of randomness. Default: a random seed (read it back from `sim.seed`). */
   seed?: number | bigint;
-  /** Seconds between round steps; default the engine's (1). */
+  /** Seconds between round steps; default as Swim's (DEFAULTS). */
   heartbeatRate?: number;
-  /** Seconds to wait for an ack; default the engine's (30, as Tarantool). */
+  /** Seconds to wait for an ack; default as Swim's (DEFAULTS). */
   ackTimeout?: number;
   gcMode?: GcMode;
   /** Proxies per indirect ping (k); default 2. */
@@ -113,24 +100,6 @@ export interface SimStats extends SimNetStats {
   nodes: SimNetStats[];
 }
 
-export interface EngineStats {
-  packetsSent: number;
-  bytesSent: number;
-  packetsReceived: number;
-  bytesReceived: number;
-  packetsDropped: number;
-  drops: Record<string, number>;
-  dropsWrongDestination: number;
-  dropsSelfSource: number;
-  pingsSent: number;
-  acksSent: number;
-  pingsReceived: number;
-  acksReceived: number;
-  indirectPingsSent: number;
-  indirectPingsForwarded: number;
-  ackTimeouts: number;
-}
-
 export interface SimNodeStats extends SimNetStats {
   engine: EngineStats;
 }
@@ -143,26 +112,28 @@ const STATUS_CODE: Record<MemberStatus | 'absent', number> = {
   absent: 4,
 };
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NODE_KEYS: readonly PatchKey[] = [
+  'uri', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode', 'indirectPingCount', 'generation',
+];
+const BASE_KEYS = NODE_KEYS.filter((k) => k !== 'uri' && k !== 'uuid');
+const OPTION_KEYS = ['nodes', 'seed', 'configure', 'keepEvents', ...BASE_KEYS];
 
 function invalid(message: string): SwimError {
   return new SwimError('ERR_SWIM_INVALID_ARG', message);
 }
 
 function micros(seconds: number, what: string): number {
-  if (typeof seconds !== 'number' || !(seconds >= 0) || seconds === Infinity) {
-    throw invalid(`${what} must be a finite number of seconds >= 0, got ${String(seconds)}`);
-  }
-  return Math.round(seconds * 1e6);
+  return Math.round(checkSeconds(seconds, what, 'ERR_SWIM_INVALID_ARG', true) * 1e6);
 }
 
 function bytes(p: Uint8Array | string): Uint8Array {
   return typeof p === 'string' ? Buffer.from(p) : p;
 }
 
-interface NativeError {
-  code: SwimErrorCode;
-  reason: string;
+function optionalBoolean(v: unknown, what: string): boolean | undefined {
+  if (v !== undefined && typeof v !== 'boolean')
+    throw new SwimError('ERR_SWIM_CONFIG', `Simulation: ${what} must be a boolean, got ${String(v)}`);
+  return v;
 }
 
 /**
@@ -179,7 +150,8 @@ export class Simulation {
 
   constructor(options: SimulationOptions) {
     if (options === null || typeof options !== 'object') throw invalid('Simulation options must be an object');
-    const { nodes } = options;
+    checkKeys(options, OPTION_KEYS, 'Simulation');
+    const { nodes, seed: _seed, configure, keepEvents, ...config } = options;
     if (!Number.isInteger(nodes) || nodes < 1 || nodes > 65535) {
       throw invalid(`nodes must be an integer in [1, 65535], got ${String(nodes)}`);
     }
@@ -192,27 +164,16 @@ export class Simulation {
       throw invalid(`seed must be a safe integer or a bigint, got ${String(options.seed)}`);
     }
     if (seed < 0n || seed >= 2n ** 64n) throw invalid('seed must be in [0, 2^64)');
-    Simulation.#checkConfig(options, 'Simulation');
+    const base = { ...SIM_DEFAULTS, ...resolvePatch(config, 'Simulation', BASE_KEYS, false) };
     this.seed = seed;
     this.size = nodes;
-    this.#native = new native.Simulation({ ...options, seed });
-  }
-
-  static #checkConfig(c: NodeConfig, where: string): void {
-    for (const key of ['heartbeatRate', 'ackTimeout'] as const) {
-      const v = c[key];
-      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
-        throw new SwimError('ERR_SWIM_CONFIG', `${where}: ${key} must be a finite number`, { reason: 'bad_config' });
-      }
-    }
-    if (c.gcMode !== undefined && c.gcMode !== 'on' && c.gcMode !== 'off') {
-      throw new SwimError('ERR_SWIM_CONFIG', `${where}: gcMode must be 'on' or 'off'`, { reason: 'bad_config' });
-    }
-    if (c.indirectPingCount !== undefined && !Number.isInteger(c.indirectPingCount)) {
-      throw new SwimError('ERR_SWIM_CONFIG', `${where}: indirectPingCount must be an integer`, {
-        reason: 'bad_config',
-      });
-    }
+    this.#native = new native.Simulation({
+      ...base,
+      nodes,
+      seed,
+      configure: optionalBoolean(configure, 'configure'),
+      keepEvents: optionalBoolean(keepEvents, 'keepEvents'),
+    });
   }
 
   #node(i: number, what = 'node'): number {
@@ -224,18 +185,12 @@ export class Simulation {
 
   #uuidOf(ref: MemberRef): string {
     if (typeof ref === 'number') return this.#native.uuid(this.#node(ref, 'member'));
-    if (typeof ref === 'string' && UUID_RE.test(ref)) return ref.toLowerCase();
-    throw invalid(`member must be a node number or a UUID, got ${String(ref)}`);
+    return parseUuid(ref, 'member (a node number or a UUID)', 'ERR_SWIM_INVALID_ARG');
   }
 
   #nodeOfUuid(uuid: string): number {
     for (let i = 1; i <= this.size; ++i) if (this.#native.uuid(i) === uuid) return i;
     return 0;
-  }
-
-  #check(result: NativeError | undefined, what: string): void {
-    if (result === undefined) return;
-    throw new SwimError(result.code, `${what} failed: ${result.reason}`, { reason: result.reason });
   }
 
   /** Virtual time in seconds since the simulation started. */
@@ -268,24 +223,20 @@ export class Simulation {
 
   /** Reconfigures node i (a URI or UUID change, timers, gc). Throws SwimError. */
   configure(i: number, config: NodeConfig): void {
-    if (config === null || typeof config !== 'object') throw invalid('configure: config must be an object');
-    Simulation.#checkConfig(config, 'configure');
-    if (config.uuid !== undefined && (typeof config.uuid !== 'string' || !UUID_RE.test(config.uuid))) {
-      throw new SwimError('ERR_SWIM_CONFIG', `configure failed: invalid uuid ${String(config.uuid)}`, {
-        reason: 'invalid_uuid',
-      });
-    }
-    this.#check(this.#native.configure(this.#node(i), config), 'configure');
+    this.#node(i);
+    checkCommand('configure', this.#native.configure(i, resolvePatch(config, 'configure', NODE_KEYS, false)));
   }
 
   /** Node i learns a member: node j (its URI and UUID), or an explicit { uri, uuid }. */
   addMember(i: number, member: number | { uri: string; uuid: string }): void {
     this.#node(i);
     if (typeof member === 'number') {
-      this.#check(this.#native.addMember(i, this.#node(member, 'member')), 'addMember');
+      checkCommand('addMember', this.#native.addMember(i, this.#node(member, 'member')));
     } else {
       if (member === null || typeof member !== 'object') throw invalid('addMember: member must be a node or { uri, uuid }');
-      this.#check(this.#native.addMemberUri(i, member.uri, member.uuid), 'addMember');
+      const uri = parseUri(member.uri, 'addMember: uri', 'ERR_SWIM_INVALID_ARG', false);
+      const uuid = parseUuid(member.uuid, 'addMember: uuid', 'ERR_SWIM_INVALID_ARG');
+      checkCommand('addMember', this.#native.addMemberUri(i, uri, uuid));
     }
   }
 
@@ -296,13 +247,13 @@ export class Simulation {
   }
 
   removeMember(i: number, member: MemberRef): void {
-    this.#check(this.#native.removeMember(this.#node(i), this.#uuidOf(member)), 'removeMember');
+    checkCommand('removeMember', this.#native.removeMember(this.#node(i), this.#uuidOf(member)));
   }
 
   /** Node i pings a URI (node j's when given a number); the target is added if it answers. */
   probe(i: number, target: number | string): void {
-    const uri = typeof target === 'number' ? this.uri(target) : target;
-    this.#check(this.#native.probe(this.#node(i), uri), 'probe');
+    const uri = typeof target === 'number' ? this.uri(target) : parseUri(target, 'probe', 'ERR_SWIM_INVALID_ARG', false);
+    checkCommand('probe', this.#native.probe(this.#node(i), uri));
   }
 
   /**
@@ -313,7 +264,7 @@ export class Simulation {
    */
   broadcast(i: number, port = 0): void {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`broadcast: bad port ${String(port)}`);
-    this.#check(this.#native.broadcast(this.#node(i), port), 'broadcast');
+    checkCommand('broadcast', this.#native.broadcast(this.#node(i), port));
   }
 
   /** Sets (or with null clears) node i's payload; strings are UTF-8. */
@@ -322,12 +273,12 @@ export class Simulation {
     if (payload !== null && typeof payload !== 'string' && !(payload instanceof Uint8Array)) {
       throw invalid('setPayload: payload must be a Uint8Array, a string or null');
     }
-    this.#check(this.#native.setPayload(i, payload === null ? null : bytes(payload)), 'setPayload');
+    checkCommand('setPayload', this.#native.setPayload(i, payload === null ? null : bytes(payload)));
   }
 
   /** Node i quits: its quit packets are sent (even if blocked), then it stops. */
   quit(i: number): void {
-    this.#check(this.#native.quit(this.#node(i)), 'quit');
+    checkCommand('quit', this.#native.quit(this.#node(i)));
   }
 
   /** Node i stops silently (a crash). Its last view stays readable. */
@@ -342,12 +293,12 @@ export class Simulation {
   restart(i: number, options: { seed?: number } = {}): void {
     this.#node(i);
     const seed = options.seed === undefined ? undefined : this.#node(options.seed, 'seed');
-    this.#check(this.#native.restart(i, seed), 'restart');
+    checkCommand('restart', this.#native.restart(i, seed));
   }
 
   /** Drains node i's pending member events (merged per member). */
-  events(i: number): SimMemberEvent[] {
-    return this.#native.events(this.#node(i));
+  events(i: number): MemberEvent[] {
+    return (this.#native.events(this.#node(i)) as NativeMemberEvent[]).map(eventFromNative);
   }
 
   /** Drop probability in [0, 1] of node i's packets: incoming, outgoing or both. */
@@ -458,13 +409,14 @@ export class Simulation {
   }
 
   /** Node i's member table (self included), sorted by UUID. */
-  view(i: number): SimMember[] {
-    return this.#native.view(this.#node(i));
+  view(i: number): Member[] {
+    return (this.#native.view(this.#node(i)) as NativeMember[]).map(memberFromNative);
   }
 
   /** A member of node i's table by node number or UUID, or null. */
-  member(i: number, member: MemberRef): SimMember | null {
-    return this.#native.member(this.#node(i), this.#uuidOf(member));
+  member(i: number, member: MemberRef): Member | null {
+    const raw = this.#native.member(this.#node(i), this.#uuidOf(member)) as NativeMember | null;
+    return raw === null ? null : memberFromNative(raw);
   }
 
   /** Status of a member in node i's table, 'absent' when not there. */
@@ -473,8 +425,8 @@ export class Simulation {
   }
 
   /** Node i's own record. */
-  self(i: number): SimMember {
-    return this.#native.self(this.#node(i));
+  self(i: number): Member {
+    return memberFromNative(this.#native.self(this.#node(i)));
   }
 
   /** Network counters: totals and per node. */

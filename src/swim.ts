@@ -1,6 +1,6 @@
 // The Swim class: one SWIM member running on its own native thread.
 import { EventEmitter } from 'node:events';
-import { SwimError, type SwimErrorCode } from './errors';
+import { checkCommand, commandError, SwimError } from './errors';
 import { native } from './native';
 import {
   parseUri,
@@ -15,10 +15,13 @@ import {
 import {
   checkPayloadSize,
   encodePayload,
+  eventFromNative,
+  memberEvents,
   memberFromNative,
-  MemberEvent,
+  type MemberEvent,
   type Member,
   type NativeMember,
+  type NativeMemberEvent,
 } from './member';
 import { isExiting, State, StateWord, track, untrack, type LifecycleHandle } from './lifecycle';
 import {
@@ -30,8 +33,8 @@ import {
   type NativeCodecConfig,
 } from './crypto';
 
-/** Counters of one instance (since it was created). */
-export interface SwimStats {
+/** The protocol's counters (since the member was created); a simulated node's too. */
+export interface EngineStats {
   packetsSent: number;
   bytesSent: number;
   packetsReceived: number;
@@ -47,6 +50,10 @@ export interface SwimStats {
   indirectPingsSent: number;
   indirectPingsForwarded: number;
   ackTimeouts: number;
+}
+
+/** Counters of one instance (since it was created). */
+export interface SwimStats extends EngineStats {
   /** Sends the socket refused (unreachable network, ...). */
   sendErrors: number;
   /** Sends that waited for socket buffer space. */
@@ -74,7 +81,7 @@ interface NativeInfo {
   uuid: string;
   heartbeatRate: number;
   ackTimeout: number;
-  gcMode: number;
+  gcMode: 'on' | 'off';
   size: number;
   quitting: boolean;
 }
@@ -84,17 +91,18 @@ export interface NativeSwimHandle extends LifecycleHandle {
   injectFatal(why?: string): void;
   ref(): void;
   unref(): void;
-  addMember(ip: number, port: number, uuid: Buffer): number;
-  removeMember(uuid: Buffer): number;
-  probeMember(ip: number, port: number): number;
-  broadcast(port: number): number;
-  setPayload(payload: Buffer | null): number;
-  quit(): number;
-  configure(patch: NativePatch): number;
+  // Commands return undefined, or the name of the error (src/errors.ts).
+  addMember(uri: string, uuid: string): string | undefined;
+  removeMember(uuid: string): string | undefined;
+  probeMember(uri: string): string | undefined;
+  broadcast(port: number): string | undefined;
+  setPayload(payload: Buffer | null): string | undefined;
+  quit(): string | undefined;
+  configure(patch: NativePatch): string | undefined;
   setCodec(config: NativeCodecConfig): void;
   info(): NativeInfo;
   members(): NativeMember[];
-  member(uuid: Buffer): NativeMember | undefined;
+  member(uuid: string): NativeMember | undefined;
   self(): NativeMember;
   stats(): SwimStats;
 }
@@ -110,41 +118,15 @@ export interface SwimEventMap {
   close: [];
 }
 
-// engine.h CommandError, by code.
-const COMMAND_ERRORS: ReadonlyArray<readonly [SwimErrorCode, string]> = [
-  ['ERR_SWIM_NATIVE', 'ok'],
-  ['ERR_SWIM_NATIVE', 'the instance is not configured'],
-  ['ERR_SWIM_CONFIG', 'bad configuration'],
-  ['ERR_SWIM_MEMBER', 'another member already has this UUID'],
-  ['ERR_SWIM_MEMBER', 'this is the instance itself'],
-  ['ERR_SWIM_MEMBER', 'a member with this UUID already exists'],
-  ['ERR_SWIM_MEMBER', 'no member with this UUID'],
-  ['ERR_SWIM_PAYLOAD_TOO_LARGE', 'payload too large'],
-  ['ERR_SWIM_INVALID_ARG', 'bad address'],
-  ['ERR_SWIM_CLOSED', 'the instance is quitting'],
-];
-
-let commandErrorNames: string[] | undefined;
-
-function commandError(op: string, code: number): SwimError {
-  commandErrorNames ??= native.swimCommandErrorNames() as string[];
-  const [swimCode, text] = COMMAND_ERRORS[code] ?? ['ERR_SWIM_NATIVE', `error ${code}`];
-  return new SwimError(swimCode, `${op}: ${text}`, { reason: commandErrorNames[code] ?? String(code) });
-}
-
-function check(op: string, code: number): void {
-  if (code !== 0) throw commandError(op, code);
-}
-
 function closedError(op: string): SwimError {
   return new SwimError('ERR_SWIM_CLOSED', `${op}: the Swim instance is closed`);
 }
 
 function translateNativeError(err: unknown, what: string): SwimError {
-  const e = err as { message?: string; uvCode?: string; commandError?: number };
+  const e = err as { message?: string; uvCode?: string; commandError?: string };
   if (e && typeof e.uvCode === 'string')
     return new SwimError('ERR_SWIM_BIND', `${what}: ${e.message ?? e.uvCode}`, { reason: e.uvCode, cause: err });
-  if (e && typeof e.commandError === 'number') return commandError(what, e.commandError);
+  if (e && typeof e.commandError === 'string') return commandError(what, e.commandError);
   return new SwimError('ERR_SWIM_NATIVE', `${what}: ${e?.message ?? String(err)}`, { cause: err });
 }
 
@@ -154,13 +136,6 @@ function codecError(err: unknown, where: string): SwimError {
   if (e && e.code === 'ERR_SWIM_CONFIG')
     return new SwimError('ERR_SWIM_CONFIG', `${where}: ${e.message ?? 'bad codec'}`, { cause: err });
   return translateNativeError(err, where);
-}
-
-function abortError(signal: AbortSignal): Error {
-  const err = new Error('The operation was aborted', { cause: signal.reason });
-  err.name = 'AbortError';
-  (err as Error & { code: string }).code = 'ABORT_ERR';
-  return err;
 }
 
 const kDeliver = Symbol('deliver');
@@ -216,7 +191,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
 
   constructor(options: SwimOptions) {
     super();
-    const { native: nativeOptions } = resolveOptions(options, encodePayload);
+    const nativeOptions = resolveOptions(options, encodePayload);
     if (isExiting()) throw new SwimError('ERR_SWIM_CLOSED', 'cannot create a Swim: the process is exiting');
     const Ctor = native.SwimHandle as NativeSwimCtor;
     const control = makeControl(this);
@@ -296,7 +271,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       uuid: i.uuid,
       heartbeatRate: i.heartbeatRate,
       ackTimeout: i.ackTimeout,
-      gcMode: i.gcMode === 0 ? 'on' : 'off',
+      gcMode: i.gcMode,
       codec: this.#codec,
     };
   }
@@ -308,21 +283,20 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     const handle = this.#live('addMember');
     if (member === null || typeof member !== 'object')
       throw new SwimError('ERR_SWIM_INVALID_ARG', 'addMember({ uri, uuid })');
-    const a = parseUri(member.uri, 'addMember: uri', 'ERR_SWIM_INVALID_ARG', false);
-    const u = parseUuid(member.uuid, 'addMember: uuid', 'ERR_SWIM_INVALID_ARG');
-    check('addMember', handle.addMember(a.ip, a.port, u));
+    const uri = parseUri(member.uri, 'addMember: uri', 'ERR_SWIM_INVALID_ARG', false);
+    const uuid = parseUuid(member.uuid, 'addMember: uuid', 'ERR_SWIM_INVALID_ARG');
+    checkCommand('addMember', handle.addMember(uri, uuid));
   }
 
   removeMember(uuid: string): void {
     const handle = this.#live('removeMember');
-    check('removeMember', handle.removeMember(parseUuid(uuid, 'removeMember: uuid', 'ERR_SWIM_INVALID_ARG')));
+    checkCommand('removeMember', handle.removeMember(parseUuid(uuid, 'removeMember: uuid', 'ERR_SWIM_INVALID_ARG')));
   }
 
   /** Pings an address; the member behind it is added when it answers. */
   probeMember(uri: string | number): void {
     const handle = this.#live('probeMember');
-    const a = parseUri(uri, 'probeMember: uri', 'ERR_SWIM_INVALID_ARG', false);
-    check('probeMember', handle.probeMember(a.ip, a.port));
+    checkCommand('probeMember', handle.probeMember(parseUri(uri, 'probeMember: uri', 'ERR_SWIM_INVALID_ARG', false)));
   }
 
   /**
@@ -336,47 +310,46 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     if (port === undefined) p = handle.info().port;
     else if (Number.isInteger(port) && port > 0 && port <= 65535) p = port;
     else throw new SwimError('ERR_SWIM_INVALID_ARG', `broadcast: bad port ${String(port)}`);
-    check('broadcast', handle.broadcast(p));
+    checkCommand('broadcast', handle.broadcast(p));
   }
 
   /** Sets this member's payload, MessagePack-encoded; null or undefined clears it. */
   setPayload(value: unknown): void {
     const handle = this.#live('setPayload');
     const bytes = value === null || value === undefined ? null : encodePayload(value);
-    check('setPayload', handle.setPayload(bytes));
+    checkCommand('setPayload', handle.setPayload(bytes));
   }
 
   /** Sets this member's payload bytes as they are; null clears it. */
   setPayloadRaw(bytes: Uint8Array | null): void {
     const handle = this.#live('setPayloadRaw');
     if (bytes === null || bytes === undefined) {
-      check('setPayloadRaw', handle.setPayload(null));
+      checkCommand('setPayloadRaw', handle.setPayload(null));
       return;
     }
     if (!(bytes instanceof Uint8Array))
       throw new SwimError('ERR_SWIM_INVALID_ARG', 'setPayloadRaw(bytes): expected a Buffer/Uint8Array or null');
     checkPayloadSize(bytes.length);
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    check('setPayloadRaw', handle.setPayload(buf));
+    checkCommand('setPayloadRaw', handle.setPayload(buf));
   }
 
   /** Changes the configuration at run time; a new uri binds a new socket first. */
   configure(patch: SwimConfigPatch): void {
     const handle = this.#live('configure');
     const p = resolvePatch(patch);
-    let code: number;
+    let result: string | undefined;
     try {
-      code = handle.configure(p);
+      result = handle.configure(p);
     } catch (err) {
       throw translateNativeError(err, `configure: cannot bind ${String(patch.uri)}`);
     }
-    check('configure', code);
+    checkCommand('configure', result);
   }
 
   /**
-   * Encrypts every datagram from now on (Tarantool's `swim:set_codec()`; README
-   * "Encryption"). `{ algo: 'none' }` turns encryption off. The keys are copied; the new
-   * codec replaces the old one between two datagrams, on the worker thread. For aes-gcm,
+   * Encrypts every datagram from now on (Tarantool's `swim:set_codec()`; docs/api.md).
+   * `{ algo: 'none' }` turns encryption off. The keys are copied; the new codec replaces the old one between two datagrams, on the worker thread. For aes-gcm,
    * `keys: [primary, ...older]`: sealed with the primary, accepted under any — rotate by
    * adding the new key everywhere, then making it primary everywhere, then removing the old.
    * Throws `SwimError` `ERR_SWIM_CONFIG` (unknown algo or mode, wrong key length, empty or
@@ -403,81 +376,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
    */
   events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<MemberEvent> {
     this.#live('events');
-    const { signal } = options;
-    const queue: MemberEvent[] = [];
-    let waiter: { resolve: (r: IteratorResult<MemberEvent>) => void; reject: (e: unknown) => void } | null = null;
-    let finished = false;
-    let failure: Error | null = null;
-
-    const cleanup = (): void => {
-      finished = true;
-      this.off('member', onMember);
-      this.off('close', onClose);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const onMember = (ev: MemberEvent): void => {
-      if (waiter) {
-        const w = waiter;
-        waiter = null;
-        w.resolve({ value: ev, done: false });
-      } else {
-        queue.push(ev);
-      }
-    };
-    const onClose = (): void => {
-      cleanup();
-      if (waiter) {
-        const w = waiter;
-        waiter = null;
-        w.resolve({ value: undefined, done: true });
-      }
-    };
-    const onAbort = (): void => {
-      cleanup();
-      queue.length = 0;
-      failure = abortError(signal as AbortSignal);
-      if (waiter) {
-        const w = waiter;
-        waiter = null;
-        const f = failure;
-        failure = null;
-        w.reject(f);
-      }
-    };
-
-    if (signal?.aborted) {
-      finished = true;
-      failure = abortError(signal);
-    } else {
-      this.on('member', onMember);
-      this.on('close', onClose);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }
-
-    const iterator: AsyncIterableIterator<MemberEvent> = {
-      next: () => {
-        if (queue.length > 0) return Promise.resolve({ value: queue.shift() as MemberEvent, done: false });
-        if (failure !== null) {
-          const f = failure;
-          failure = null;
-          return Promise.reject(f);
-        }
-        if (finished) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve, reject) => {
-          waiter = { resolve, reject };
-        });
-      },
-      return: () => {
-        cleanup();
-        queue.length = 0;
-        failure = null;
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return memberEvents(this, options.signal);
   }
 
   // --- lifecycle -----------------------------------------------------------------
@@ -489,8 +388,8 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   quit(): Promise<void> {
     if (this.#closing === 'quit') return this.#terminated;
     if (this.#closing !== null || this.#state.load() !== State.RUNNING) return Promise.reject(closedError('quit'));
-    const code = this.#handle.quit();
-    if (code !== 0) return Promise.reject(commandError('quit', code));
+    const failed = this.#handle.quit();
+    if (failed !== undefined) return Promise.reject(commandError('quit', failed));
     this.#beginClosing('quit');
     // The worker stops by itself once the quit packets are sent (it does the CAS).
     return this.#terminated;
@@ -551,9 +450,9 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       // Nothing reaches JS once close()/quit() was called or the worker has terminated
       // (a batch queued before a worker's own fatal end arrives after the word says so).
       if (this.#closing !== null || this.#exited || this.#state.load() === State.TERMINATED) return;
-      for (const raw of arg as { mask: number; member: NativeMember }[]) {
+      for (const raw of arg as NativeMemberEvent[]) {
         if (this.#closing !== null || this.#state.load() === State.TERMINATED) return;  // a listener closed us mid-batch
-        const ev = new MemberEvent(memberFromNative(raw.member), raw.mask);
+        const ev = eventFromNative(raw);
         try {
           this.emit('member', ev);
         } catch (err) {

@@ -698,3 +698,236 @@ describe('seeded randomized packets', () => {
     });
   });
 });
+
+// ---------------------------------------------------------------------------------------
+// Encoder input edge cases: whatever the input, a packet or a SwimError, never another error.
+
+type Outcome = { hex: string } | { code: string; message: string } | { thrown: unknown };
+
+function outcome(fn: () => Uint8Array): Outcome {
+  try {
+    return { hex: Buffer.from(fn()).toString('hex') };
+  } catch (err) {
+    if (err instanceof SwimError) return { code: err.code, message: err.message };
+    return { thrown: err };
+  }
+}
+
+const ENCODE_CODES = ['ERR_SWIM_ENCODE', 'ERR_SWIM_INVALID_ARG', 'ERR_SWIM_PAYLOAD_TOO_LARGE'];
+
+/** The outcome's kind: 'ok' or an encode error code; fails on anything else. */
+function kindOf(o: Outcome): string {
+  if ('hex' in o) return 'ok';
+  expect(o, 'a SwimError').not.toHaveProperty('thrown');
+  const { code } = o as { code: string };
+  expect(ENCODE_CODES).toContain(code);
+  return code;
+}
+
+// Valid, invalid, and values a careless parser gets wrong (non-ASCII digits, lossy latin1,
+// lone surrogates...).
+const ADDRS: unknown[] = [
+  '1.2.3.4:5', '255.255.255.255:65535', '01.2.3.4:5', '1.2.3.4:05', '1.2.3.4:0', '0.0.0.0:1', '0.0.0.1:1',
+  '1.2.3.4:65536', '1.2.3.256:1', '1.2.3.4:5 ', ' 1.2.3.4:5', '1.2.3.4', '1.2.3.4:', '1.2.3:4', '1.2.3.4:123456',
+  '1.2.3.4444:5', '\uff11.2.3.4:5', '1.2.3.4:5\u0000', '1.2.3.4:5\u00e9', '\u0130.2.3.4:5', '\ud800.2.3.4:5',
+  '1.2.3.4:\u0135', '001.002.003.004:00005', '', 5, null, undefined, {}, new String('1.2.3.4:5'),
+];
+const UUIDS: unknown[] = [
+  '12345678-9abc-def0-1234-56789abcdef0', '12345678-9ABC-DEF0-1234-56789ABCDEF0', '00000000-0000-0000-0000-000000000000',
+  '12345678-9abc-def0-1234-56789abcdef', '12345678-9abc-def0-1234-56789abcdef01', '1234567g-9abc-def0-1234-56789abcdef0',
+  '12345678-9abc-def0-1234-56789abcdef\u00e9', '12345678-9abc-def0-1234-56789abcdef\u0130',
+  '12345678-9abc-def0-1234-56789abcdef\u0161', '12345678-9abc-def0-1234-56789abcde\ud800', '123456789-abc-def0-1234-56789abcdef0',
+  1, null, undefined, ['12345678-9abc-def0-1234-56789abcdef0'],
+];
+const U64S: unknown[] = [0n, 1n, 2n ** 64n - 1n, 2n ** 64n, -1n, 0, -0, 1.5, NaN, Infinity, 2 ** 53 - 1, 2 ** 53, -1, '1', Object(1n), null, undefined];
+const STATUSES: unknown[] = ['alive', 'suspected', 'dead', 'left', 'Alive', '__proto__', 'toString', 1, undefined, null];
+const detached = (() => {
+  const a = new Uint8Array(8);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+})();
+const PAYLOADS: unknown[] = [
+  undefined, Buffer.from('xy'), new Uint8Array(3), new Uint8Array(new ArrayBuffer(16), 4, 5), Buffer.alloc(1200), Buffer.alloc(1201),
+  new Uint8ClampedArray(2), new Uint16Array(2), new DataView(new ArrayBuffer(2)), new ArrayBuffer(2), 'x', null, detached,
+  Object.create(Uint8Array.prototype), new Proxy(new Uint8Array(2), {}),
+];
+const LISTS = (m: () => MemberRecord): unknown[] => [
+  undefined, [], [m()], {}, null, new Proxy([m()], {}), [m(), , m()], { length: 1, 0: m() }, new Array(10_000), [1], [[]],
+];
+const pick = <T,>(next: () => number, list: readonly T[]): T => list[next() % list.length];
+const validMember = (): MemberRecord => ({
+  status: 'alive', uri: '1.2.3.4:5', uuid: UUIDS[0] as string, incarnation: { generation: 1n, version: 2n },
+});
+
+function mutate(next: () => number, p: Packet & Record<string, unknown>): void {
+  const members = [p.dissemination as unknown, p.antiEntropy as unknown]
+    .flatMap((list) => (Array.isArray(list) ? (list as unknown[]) : []))
+    .filter((m): m is Record<string, unknown> => typeof m === 'object' && m !== null && !Array.isArray(m));
+  const meta = p.meta as unknown as Record<string, unknown>;
+  switch (next() % 16) {
+    case 0: meta.uri = pick(next, ADDRS); break;
+    case 1: meta.version = pick(next, [0, 1, 2 ** 32 - 1, 2 ** 32, 1.5, '1', NaN, -1, null]); break;
+    case 2: meta.route = pick(next, [undefined, null, {}, [], { src: pick(next, ADDRS), dst: pick(next, ADDRS) }]); break;
+    case 3: p.source = pick(next, UUIDS) as string; break;
+    case 4: p.failureDetection = pick(next, [undefined, null, {}, { type: pick(next, ['ping', 'ack', 'PING', 1, undefined]), incarnation: { generation: pick(next, U64S), version: pick(next, U64S) } }]) as Packet['failureDetection']; break;
+    case 5: p.quit = pick(next, [undefined, null, [], { generation: pick(next, U64S), version: pick(next, U64S) }, { generation: 1n }]) as Packet['quit']; break;
+    case 6: p.dissemination = pick(next, LISTS(validMember)) as MemberRecord[]; break;
+    case 7: p.antiEntropy = pick(next, LISTS(validMember)) as MemberRecord[]; break;
+    default: {
+      if (members.length === 0) {
+        p.dissemination = [validMember()];
+        return mutate(next, p);
+      }
+      const m = pick(next, members);
+      switch (next() % 6) {
+        case 0: m.uri = pick(next, ADDRS); break;
+        case 1: m.uuid = pick(next, UUIDS); break;
+        case 2: m.status = pick(next, STATUSES); break;
+        case 3: m.payload = pick(next, PAYLOADS); break;
+        case 4: m.incarnation = pick(next, [null, [], 1n, { generation: pick(next, U64S), version: pick(next, U64S) }]); break;
+        case 5: m.incarnation = { generation: 1n, version: pick(next, U64S) }; break;
+      }
+    }
+  }
+}
+
+describe('encoder input edge cases', () => {
+  it('mutated packets encode (and decode back) or throw an encode SwimError', () => {
+    const seed = seedFromEnv();
+    const next = prng(seed);
+    const kinds = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const p = randomPacket(next, 3, 16) as Packet & Record<string, unknown>;
+      for (let k = 1 + (next() % 2); k > 0; k--) mutate(next, p);
+      const maxSize = pick(next, [undefined, undefined, 65507, 200, 1, 0, 1.5, 70000, '100', null]);
+      const o = outcome(() => encodePacket(p, maxSize === undefined ? undefined : { maxSize: maxSize as number }));
+      const kind = kindOf(o);
+      if ('hex' in o) expect(() => decodePacket(Buffer.from(o.hex, 'hex')), `[SWIM_SEED=${seed}] case ${i}`).not.toThrow();
+      kinds.add(kind);
+    }
+    expect([...kinds].sort()).toEqual(['ERR_SWIM_ENCODE', 'ERR_SWIM_INVALID_ARG', 'ERR_SWIM_PAYLOAD_TOO_LARGE', 'ok']);
+  });
+
+  it('every value list entry alone, in a member and in meta', () => {
+    const cases: Array<[unknown, (p: Record<string, unknown>) => void]> = [];
+    for (const a of ADDRS) cases.push([a, (p) => { (p.meta as Record<string, unknown>).uri = a; }]);
+    for (const u of UUIDS) cases.push([u, (p) => { p.source = u; }]);
+    const inMember = (field: string, v: unknown) => (p: Record<string, unknown>) => {
+      p.antiEntropy = [{ ...validMember(), [field]: v }];
+    };
+    for (const a of ADDRS) cases.push([a, inMember('uri', a)]);
+    for (const u of UUIDS) cases.push([u, inMember('uuid', u)]);
+    for (const s of STATUSES) cases.push([s, inMember('status', s)]);
+    for (const v of PAYLOADS) cases.push([v, inMember('payload', v)]);
+    for (const v of U64S) cases.push([v, (p) => { p.quit = { generation: v, version: 0n }; }]);
+    const kinds = new Set<string>();
+    for (const [value, mutateOne] of cases) {
+      const p = basePacket() as Packet & Record<string, unknown>;
+      mutateOne(p);
+      const kind = kindOf(outcome(() => encodePacket(p, { maxSize: 4000 })));
+      kinds.add(kind);
+      // Plainly valid texts are accepted, and no text with anything but ASCII is.
+      if (value === '1.2.3.4:5' || value === UUIDS[0] || value === UUIDS[1]) expect(kind).toBe('ok');
+      if (typeof value === 'string' && /[^\x20-\x7e]/.test(value)) expect(kind).toBe('ERR_SWIM_INVALID_ARG');
+    }
+    expect([...kinds].sort()).toEqual(['ERR_SWIM_INVALID_ARG', 'ERR_SWIM_PAYLOAD_TOO_LARGE', 'ok']);
+  });
+
+  it('a detached payload encodes as an empty one', () => {
+    const p = basePacket({ dissemination: [{ ...validMember(), payload: detached }] });
+    expect(decodePacket(encodePacket(p)).dissemination![0].payload).toEqual(Buffer.alloc(0));
+  });
+
+  it('the first invalid field is reported: getters after it do not run', () => {
+    const boom = new Error('boom');
+    const p = basePacket();
+    p.meta.uri = '1.2.3.4:0';
+    Object.defineProperty(p, 'failureDetection', { get: () => { throw boom; } });
+    expect(outcome(() => encodePacket(p))).toEqual({ code: 'ERR_SWIM_INVALID_ARG', message: 'packet.meta.uri must have a non-zero IP and port' });
+    p.meta.uri = '1.2.3.4:1';
+    expect(outcome(() => encodePacket(p))).toEqual({ thrown: boom });
+  });
+
+  it('a getter that encodes another packet while the walk runs (reentrancy)', () => {
+    const inner = randomPacket(prng(5), 4, 16);
+    let innerBytes: Buffer | undefined;
+    const m = { status: 'alive', uuid: UUIDS[0], incarnation: { generation: 1n, version: 1n } } as unknown as MemberRecord;
+    Object.defineProperty(m, 'uri', {
+      enumerable: true,
+      get: () => {
+        innerBytes = encodePacket(inner, { maxSize: 65507 });
+        return '9.9.9.9:9';
+      },
+    });
+    const bytes = encodePacket(basePacket({ antiEntropy: [m] }), { maxSize: 65507 });
+    expect(decodePacket(innerBytes!)).toEqual(inner);
+    expect(decodePacket(bytes).antiEntropy![0].uri).toBe('9.9.9.9:9');
+  });
+});
+
+describe('decodePacket output', () => {
+  it('objects with the same keys, in the same order, every time', () => {
+    const d = decodePacket(
+      encodePacket({
+        meta: { version: 9, uri: '1.2.3.4:5', route: { src: '1.1.1.1:1', dst: '2.2.2.2:2' } },
+        source: UUID_B,
+        failureDetection: { type: 'ack', incarnation: { generation: 1n, version: 2n } },
+        dissemination: [member({ status: 'dead', payload: Buffer.from('z') })],
+        antiEntropy: [member({ status: 'left' })],
+        quit: { generation: 7n, version: 8n },
+      }),
+    );
+    expect(Object.keys(d)).toEqual(['meta', 'source', 'failureDetection', 'dissemination', 'antiEntropy', 'quit']);
+    expect(Object.keys(d.meta)).toEqual(['version', 'uri', 'route']);
+    expect(Object.keys(d.meta.route!)).toEqual(['src', 'dst']);
+    expect(Object.keys(d.failureDetection!)).toEqual(['type', 'incarnation']);
+    expect(Object.keys(d.failureDetection!.incarnation)).toEqual(['generation', 'version']);
+    expect(Object.keys(d.dissemination![0])).toEqual(['status', 'uri', 'uuid', 'incarnation', 'payload']);
+    expect(Object.keys(d.antiEntropy![0])).toEqual(['status', 'uri', 'uuid', 'incarnation']);
+    expect(d.dissemination![0].payload).toBeInstanceOf(Buffer);
+  });
+
+  it('payloads of a datagram inside a larger buffer are copies with a buffer of their own', () => {
+    const p = basePacket({
+      dissemination: [
+        member({ uri: '1.2.3.4:5', payload: Buffer.from('first') }),
+        member({ uri: '1.2.3.4:6', payload: Buffer.alloc(0) }),
+        member({ uri: '1.2.3.4:7', payload: Buffer.from('third') }),
+      ],
+    });
+    const bytes = encodePacket(p);
+    const big = new Uint8Array(bytes.length + 100);
+    big.set(bytes, 37);
+    const d = decodePacket(big.subarray(37, 37 + bytes.length));
+    expect(d).toStrictEqual(p);
+    big.fill(0);
+    const payloads = d.dissemination!.map((m) => m.payload!);
+    expect(payloads.map((b) => Buffer.from(b).toString())).toEqual(['first', '', 'third']);
+    for (const b of payloads) {
+      expect(b.byteOffset).toBe(0);
+      expect(b.buffer.byteLength).toBe(b.length);
+    }
+  });
+
+  it('large member lists, both ways', () => {
+    const next = prng(13);
+    const p = randomPacket(next, 0, 0);
+    p.antiEntropy = randomPacket(next, 0, 0).antiEntropy ?? [];
+    p.dissemination = Array.from({ length: 900 }, (_, i) => ({
+      ...member({ status: (['alive', 'suspected', 'dead', 'left'] as const)[i % 4] }),
+      incarnation: { generation: 2n ** 64n - 1n - BigInt(i), version: BigInt(i) },
+      ...(i % 3 === 0 ? { payload: Buffer.alloc(40, i) } : {}),
+    }));
+    const bytes = encodePacket(p, { maxSize: 65507 });
+    expect(decodePacket(bytes)).toStrictEqual(p);
+    const small = randomPacket(next, 2, 8);
+    expect(decodePacket(encodePacket(small))).toStrictEqual(small);
+  });
+
+  it('a rejection names the reason and where', () => {
+    expectThrows(() => decodePacket(new Uint16Array(2) as unknown as Uint8Array), 'ERR_SWIM_INVALID_ARG');
+    const err = expectThrows(() => decodePacket(Buffer.from([0x90])), 'ERR_SWIM_DECODE');
+    expect(err.message).toBe('invalid SWIM packet: bad type at meta');
+    expect(err.reason).toBe('bad_type');
+  });
+});

@@ -3,7 +3,7 @@
 // restarts, partitions, loss, payload churn) that must always heal into one consistent view.
 import { describe, expect } from 'vitest';
 import type { Simulation } from '../src/sim';
-import { interconnectAll, simTest } from './sim-helpers';
+import { interconnectAll, simTest, TARANTOOL_TIMING } from './sim-helpers';
 
 /** Small deterministic PRNG for choosing chaos actions (the simulation has its own). */
 function prng(seed: bigint): () => number {
@@ -30,8 +30,8 @@ function consistent(sim: Simulation): boolean {
       if (m.incarnation.generation !== s.incarnation.generation || m.incarnation.version !== s.incarnation.version) {
         return false;
       }
-      if ((m.payload === null) !== (s.payload === null)) return false;
-      if (m.payload !== null && !m.payload.equals(s.payload!)) return false;
+      if ((m.payloadRaw === undefined) !== (s.payloadRaw === undefined)) return false;
+      if (m.payloadRaw !== undefined && !m.payloadRaw.equals(s.payloadRaw!)) return false;
     }
   }
   return true;
@@ -48,11 +48,11 @@ function describeInconsistency(sim: Simulation): string {
       const inc = (x: { incarnation: { generation: bigint; version: bigint } }) =>
         `${x.incarnation.generation}/${x.incarnation.version}`;
       if (m === null) out.push(`${i} lacks ${j}`);
-      else if (m.status !== 'alive' || inc(m) !== inc(s) || m.uri !== s.uri || String(m.payload) !== String(s.payload)) {
-        out.push(`${i} sees ${j} ${m.status} ${inc(m)} ${m.uri} payload=${String(m.payload)}; self ${inc(s)} ${s.uri} payload=${String(s.payload)}`);
+      else if (m.status !== 'alive' || inc(m) !== inc(s) || m.uri !== s.uri || String(m.payloadRaw) !== String(s.payloadRaw)) {
+        out.push(`${i} sees ${j} ${m.status} ${inc(m)} ${m.uri} payload=${String(m.payloadRaw)}; self ${inc(s)} ${s.uri} payload=${String(s.payloadRaw)}`);
       }
     }
-    const extra = sim.view(i).filter((m) => !m.self && ![...Array(sim.size).keys()].some((k) => sim.running(k + 1) && sim.uuid(k + 1) === m.uuid));
+    const extra = sim.view(i).filter((m) => !m.isSelf && ![...Array(sim.size).keys()].some((k) => sim.running(k + 1) && sim.uuid(k + 1) === m.uuid));
     for (const m of extra) out.push(`${i} still has ${m.uuid} ${m.status}`);
   }
   return out.join('\n');
@@ -61,7 +61,7 @@ function describeInconsistency(sim: Simulation): string {
 describe('sim: protocol stress', () => {
   simTest('a chain bootstrap probes each new member once', (make) => {
     const n = 100;
-    const sim = make({ nodes: n, keepEvents: false });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: n, keepEvents: false });
     for (let i = 1; i < n; ++i) sim.addMember(i, i + 1);
     expect(sim.runUntil({ fullmesh: true }, 30)).toBeGreaterThanOrEqual(0);
     let pings = 0;
@@ -74,7 +74,7 @@ describe('sim: protocol stress', () => {
 
   simTest('second-hand probes are paced: no burst at bootstrap', (make) => {
     const n = 200;
-    const sim = make({ nodes: n, keepEvents: false });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: n, keepEvents: false });
     sim.setDelay(0.0001, 0.0002);
     for (let i = 1; i < n; ++i) sim.addMember(i, i + 1);
     const sent = new Array<number>(n + 1).fill(0);
@@ -95,7 +95,7 @@ describe('sim: protocol stress', () => {
 
   for (const k of [1, 2, 3]) {
     simTest(`indirect pings go through exactly k=${k} proxies`, (make) => {
-      const sim = make({ nodes: 8, ackTimeout: 1, indirectPingCount: k, keepEvents: false });
+      const sim = make({ ...TARANTOOL_TIMING, nodes: 8, ackTimeout: 1, indirectPingCount: k, keepEvents: false });
       // Only node 1 knows node 2; node 2 is unreachable, so nobody else ever adds it.
       interconnectAll(sim, [1, 3, 4, 5, 6, 7, 8]);
       sim.addMember(1, 2);
@@ -115,7 +115,7 @@ describe('sim: protocol stress', () => {
 
   simTest('full 1200-byte payloads on every node still disseminate, packets stay within 1440 bytes', (make) => {
     const n = 12;
-    const sim = make({ nodes: n, ackTimeout: 1 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: n, ackTimeout: 1 });
     interconnectAll(sim);
     for (let i = 1; i <= n; ++i) sim.setPayload(i, Buffer.alloc(1200, i));
     for (let i = 1; i <= n; ++i) {
@@ -132,7 +132,7 @@ describe('sim: protocol stress', () => {
       `chaos (kills, restarts, partitions, loss, payload churn) always heals into one consistent view`,
       (make, actualSeed) => {
         const n = 12;
-        const sim = make({ nodes: n, ackTimeout: 1, keepEvents: false });
+        const sim = make({ ...TARANTOOL_TIMING, nodes: n, ackTimeout: 1, keepEvents: false });
         const rnd = prng(actualSeed);
         const pick = (list: number[]) => list[Math.floor(rnd() * list.length)];
         const nodes = Array.from({ length: n }, (_, k) => k + 1);

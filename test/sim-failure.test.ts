@@ -1,11 +1,11 @@
 // Tarantool's SWIM scenarios (test/unit/swim.c), ported to the simulator: failure
 // detection, refutation, gossip, packet loss, indirect pings.
 import { describe, expect } from 'vitest';
-import { configureAll, interconnectAll, simTest } from './sim-helpers';
+import { configureAll, interconnectAll, simTest, TARANTOOL_TIMING } from './sim-helpers';
 
 describe('sim: failure detection', () => {
   simTest('basic failure detection with the exact thresholds', (make) => {
-    const sim = make({ nodes: 2, ackTimeout: 0.5 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 2, ackTimeout: 0.5 });
     sim.addMember(1, 2);
     expect(sim.status(1, 2)).toBe('alive'); // added as alive
     sim.block(2);
@@ -36,7 +36,7 @@ describe('sim: failure detection', () => {
   });
 
   simTest('refutation: a suspected node bumps its version; a restarted one its generation', (make) => {
-    const sim = make({ nodes: 2, ackTimeout: 2 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 2, ackTimeout: 2 });
     sim.addMember(1, 2);
     sim.setDrop(2, 1);
     sim.run(1);
@@ -56,7 +56,7 @@ describe('sim: failure detection', () => {
   });
 
   simTest('gossip: a suspicion reaches a third node before its own pings could tell it', (make) => {
-    const sim = make({ nodes: 3, ackTimeout: 10 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3, ackTimeout: 10 });
     sim.addMember(1, 2);
     sim.addMember(2, 1);
     sim.setDrop(2, 1);
@@ -76,7 +76,7 @@ describe('sim: failure detection', () => {
 
   simTest('a cluster too big for one packet still reaches a full mesh; a death is known everywhere', (make) => {
     const size = 50;
-    const sim = make({ nodes: size });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: size });
     for (let i = 2; i <= size; ++i) sim.addMember(1, i);
     expect(sim.runUntil({ fullmesh: true }, size * 3)).toBeGreaterThanOrEqual(0);
 
@@ -91,7 +91,7 @@ describe('sim: failure detection', () => {
   });
 
   simTest('gc off keeps dead members forever', (make) => {
-    const sim = make({ nodes: 2, gcMode: 'off', ackTimeout: 1 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 2, gcMode: 'off', ackTimeout: 1 });
     sim.interconnect(1, 2);
     sim.setDrop(2, 1);
     sim.run(1);
@@ -110,7 +110,7 @@ describe('sim: failure detection', () => {
       `packet loss ${rate * 100}%: a death is still disseminated everywhere`,
       (make) => {
         const size = 20;
-        const sim = make({ nodes: size, ackTimeout: 1, gcMode: 'off' });
+        const sim = make({ ...TARANTOOL_TIMING, nodes: size, ackTimeout: 1, gcMode: 'off' });
         interconnectAll(sim);
         for (let i = 1; i <= size; ++i) sim.setDrop(i, rate);
         sim.setDrop(1, 1);
@@ -121,7 +121,7 @@ describe('sim: failure detection', () => {
   }
 
   simTest('members heard of second-hand are not added until they answer', (make) => {
-    const sim = make({ nodes: 3, ackTimeout: 1 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3, ackTimeout: 1 });
     sim.interconnect(1, 2);
     sim.interconnect(2, 3);
     sim.setDrop(1, 1);
@@ -134,7 +134,7 @@ describe('sim: failure detection', () => {
   });
 
   simTest('a member heard of second-hand is added once it answers the probe', (make) => {
-    const sim = make({ nodes: 3 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3 });
     sim.interconnect(1, 2);
     sim.interconnect(2, 3);
     // Node 3 learns node 1 only from node 2's gossip, then from node 1's ack to its probe.
@@ -143,7 +143,7 @@ describe('sim: failure detection', () => {
   });
 
   simTest('indirect ping: with the direct link 1<->2 cut, neither ever sees the other suspected', (make) => {
-    const sim = make({ nodes: 5, ackTimeout: 1 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 5, ackTimeout: 1 });
     interconnectAll(sim);
     sim.cut(1, 2);
     const suspicion = () =>
@@ -161,7 +161,7 @@ describe('sim: failure detection', () => {
   });
 
   simTest('a killed node is detected dead everywhere and then collected', (make) => {
-    const sim = make({ nodes: 8, ackTimeout: 1 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 8, ackTimeout: 1 });
     interconnectAll(sim);
     sim.kill(5);
     expect(sim.running(5)).toBe(false);

@@ -1,12 +1,12 @@
 // Tarantool's SWIM scenarios (test/unit/swim.c), ported to the simulator: quit, URI
 // update, payloads, generations, member events.
 import { describe, expect } from 'vitest';
-import { EventMask, type SimMemberEvent } from '../src/sim';
-import { interconnectAll, simTest, swimError, testUuid } from './sim-helpers';
+import { EventMask, type MemberEvent } from '../src/sim';
+import { interconnectAll, simTest, swimError, testUuid, TARANTOOL_TIMING } from './sim-helpers';
 
 describe('sim: quit', () => {
   simTest('quit is known everywhere at once; a rejoin refutes it; a UUID thief refutes its quit', (make) => {
-    const sim = make({ nodes: 3 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3 });
     interconnectAll(sim);
     sim.quit(1);
     expect(sim.self(1).status).toBe('left'); // self is left immediately
@@ -39,7 +39,7 @@ describe('sim: quit', () => {
   });
 
   simTest('a member heard of as left is never added, even with gc off', (make) => {
-    const sim = make({ nodes: 3, gcMode: 'off' });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3, gcMode: 'off' });
     sim.interconnect(1, 3);
     sim.interconnect(2, 3);
     sim.quit(1);
@@ -54,7 +54,7 @@ describe('sim: quit', () => {
 
 describe('sim: URI update', () => {
   simTest('a new URI beats a stale one gossiped later', (make) => {
-    const sim = make({ nodes: 3 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3 });
     sim.interconnect(1, 2);
     sim.setDrop(3, 1); // node 3 keeps node 1's old URI
     sim.addMember(3, 2);
@@ -76,10 +76,10 @@ describe('sim: URI update', () => {
 
 describe('sim: payload', () => {
   simTest('payload basics: nil default, size limit, dissemination, updates via anti-entropy', (make) => {
-    const sim = make({ nodes: 3 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3 });
     interconnectAll(sim);
-    expect(sim.self(1).payload).toBeNull();
-    expect(sim.member(2, 1)?.payload).toBeNull();
+    expect(sim.self(1).payloadRaw).toBeUndefined();
+    expect(sim.member(2, 1)?.payloadRaw).toBeUndefined();
 
     let err = swimError(() => sim.setPayload(1, new Uint8Array(1300)));
     expect(err.code).toBe('ERR_SWIM_PAYLOAD_TOO_LARGE');
@@ -87,12 +87,12 @@ describe('sim: payload', () => {
     expect(err.code).toBe('ERR_SWIM_PAYLOAD_TOO_LARGE');
     expect(sim.self(1).incarnation.version).toBe(0n); // a refused payload changes nothing
     sim.setPayload(3, new Uint8Array(1200).fill(7)); // the limit itself is fine
-    expect(sim.self(3).payload?.length).toBe(1200);
+    expect(sim.self(3).payloadRaw?.length).toBe(1200);
 
     const p1 = 'S1 payload\0';
     sim.setPayload(1, p1);
     expect(sim.self(1).incarnation.version).toBe(1n); // each update bumps the version
-    expect(sim.self(1).payload?.toString()).toBe(p1);
+    expect(sim.self(1).payloadRaw?.toString()).toBe(p1);
     expect(sim.runUntil({ member: 1, payload: p1 }, 3)).toBeGreaterThanOrEqual(0);
 
     const p2 = 'S1 second version of payload\0';
@@ -111,12 +111,12 @@ describe('sim: payload', () => {
     expect(sim.runUntil({ member: 3, payload: new Uint8Array(1200).fill(7) }, 10)).toBeGreaterThanOrEqual(0);
 
     sim.setPayload(1, null); // cleared
-    expect(sim.self(1).payload).toBeNull();
+    expect(sim.self(1).payloadRaw).toBeUndefined();
     expect(sim.runUntil({ member: 1, payload: null }, 10)).toBeGreaterThanOrEqual(0);
   });
 
   simTest('generation: a restarted node re-sets its payload and the new one wins', (make) => {
-    const sim = make({ nodes: 2 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 2 });
     sim.interconnect(1, 2);
     sim.setPayload(1, 'payload 1');
     expect(sim.runUntil({ member: 1, payload: 'payload 1' }, 1)).toBeGreaterThanOrEqual(0);
@@ -128,7 +128,7 @@ describe('sim: payload', () => {
   });
 
   simTest('a newer incarnation without payload makes the old copy stale until a fresh one arrives', (make) => {
-    const sim = make({ nodes: 3 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3 });
     interconnectAll(sim);
     sim.setPayload(1, 'v1');
     expect(sim.runUntil({ member: 1, payload: 'v1' }, 5)).toBeGreaterThanOrEqual(0);
@@ -140,10 +140,10 @@ describe('sim: payload', () => {
 });
 
 describe('sim: member events', () => {
-  const only = (events: SimMemberEvent[], uuid: string) => events.filter((e) => e.member.uuid === uuid);
+  const only = (events: MemberEvent[], uuid: string) => events.filter((e) => e.member.uuid === uuid);
 
   simTest('events carry what changed, merge until read, and skip add+drop', (make) => {
-    const sim = make({ nodes: 2, ackTimeout: 1 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 2, ackTimeout: 1 });
     sim.events(1); // skip the 'new self' events
     sim.events(2);
     sim.interconnect(1, 2);
@@ -151,12 +151,12 @@ describe('sim: member events', () => {
     expect(ev).toHaveLength(1);
     expect(ev[0].mask).toBe(EventMask.NEW);
     expect(ev[0].member.uuid).toBe(sim.uuid(2));
-    expect(ev[0].member.self).toBe(false);
+    expect(ev[0].member.isSelf).toBe(false);
 
     sim.setPayload(1, '123');
     ev = sim.events(1);
     expect(ev).toHaveLength(1);
-    expect(ev[0].member.self).toBe(true);
+    expect(ev[0].member.isSelf).toBe(true);
     expect(ev[0].mask).toBe(EventMask.NEW_PAYLOAD | EventMask.NEW_VERSION);
 
     sim.setDrop(2, 1);
@@ -183,7 +183,7 @@ describe('sim: member events', () => {
     ev = sim.events(1);
     expect(ev).toHaveLength(1);
     expect(ev[0].mask).toBe(EventMask.NEW_PAYLOAD | EventMask.NEW_VERSION);
-    expect(ev[0].member.payload?.toString()).toBe('b');
+    expect(ev[0].member.payloadRaw?.toString()).toBe('b');
 
     // Added and dropped before delivery: nothing.
     sim.addMember(1, { uri: '127.0.0.1:99', uuid: testUuid(99) });
@@ -193,12 +193,12 @@ describe('sim: member events', () => {
   });
 
   simTest('a local URI change is a URI and version event', (make) => {
-    const sim = make({ nodes: 1 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 1 });
     sim.events(1);
     sim.configure(1, { uri: '127.0.0.1:2' });
     const ev = sim.events(1);
     expect(ev).toHaveLength(1);
-    expect(ev[0].member.self).toBe(true);
+    expect(ev[0].member.isSelf).toBe(true);
     expect(ev[0].mask).toBe(EventMask.NEW_URI | EventMask.NEW_VERSION);
     expect(ev[0].mask & EventMask.NEW_INCARNATION).not.toBe(0);
   });

@@ -2,7 +2,7 @@
 // simulator itself, and its fake network (partition, delay, validation).
 import { describe, expect } from 'vitest';
 import { Simulation } from '../src/sim';
-import { configureAll, interconnectAll, simTest, swimError } from './sim-helpers';
+import { configureAll, interconnectAll, simTest, swimError, TARANTOOL_TIMING } from './sim-helpers';
 
 describe('sim: dissemination speed', () => {
   simTest(
@@ -10,7 +10,7 @@ describe('sim: dissemination speed', () => {
     (make) => {
       const size = 100;
       const bound = Math.log2(size) * 6;
-      const sim = make({ nodes: size, ackTimeout: 0.1, gcMode: 'off', keepEvents: false });
+      const sim = make({ ...TARANTOOL_TIMING, nodes: size, ackTimeout: 0.1, gcMode: 'off', keepEvents: false });
       interconnectAll(sim);
       // At the very start of a cluster every packet is full of 'new member' events: the
       // death must not starve behind them.
@@ -44,7 +44,7 @@ function snapshot(sim: Simulation): string {
 }
 
 function scenario(seed: bigint): Simulation {
-  const sim = new Simulation({ nodes: 20, seed, ackTimeout: 1 });
+  const sim = new Simulation({ ...TARANTOOL_TIMING, nodes: 20, seed, ackTimeout: 1 });
   for (let i = 1; i < 20; ++i) sim.addMember(i, i + 1);
   for (let i = 1; i <= 20; ++i) sim.setDrop(i, 0.1);
   sim.setDelay(0.01, 0.05);
@@ -69,8 +69,8 @@ describe('sim: determinism', () => {
   });
 
   simTest('stepping one instant at a time is the same run as running', (_make, seed) => {
-    const run = new Simulation({ nodes: 6, seed, ackTimeout: 1 });
-    const step = new Simulation({ nodes: 6, seed, ackTimeout: 1 });
+    const run = new Simulation({ ...TARANTOOL_TIMING, nodes: 6, seed, ackTimeout: 1 });
+    const step = new Simulation({ ...TARANTOOL_TIMING, nodes: 6, seed, ackTimeout: 1 });
     for (const sim of [run, step]) for (let i = 1; i < 6; ++i) sim.addMember(i, i + 1);
     run.run(10);
     let steps = 0;
@@ -84,11 +84,11 @@ describe('sim: determinism', () => {
   });
 
   simTest('a random seed is chosen when none is given, and it replays the run', () => {
-    const a = new Simulation({ nodes: 5 });
+    const a = new Simulation({ ...TARANTOOL_TIMING, nodes: 5 });
     for (let i = 1; i < 5; ++i) a.addMember(i, i + 1);
     a.setDrop(2, 0.3);
     a.run(20);
-    const b = new Simulation({ nodes: 5, seed: a.seed });
+    const b = new Simulation({ ...TARANTOOL_TIMING, nodes: 5, seed: a.seed });
     for (let i = 1; i < 5; ++i) b.addMember(i, i + 1);
     b.setDrop(2, 0.3);
     b.run(20);
@@ -98,7 +98,7 @@ describe('sim: determinism', () => {
 
 describe('sim: fake network', () => {
   simTest('a partition makes each side see the other dead; healing brings the mesh back', (make) => {
-    const sim = make({ nodes: 6, ackTimeout: 1, gcMode: 'off' });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 6, ackTimeout: 1, gcMode: 'off' });
     interconnectAll(sim);
     sim.partition([1, 2, 3], [4, 5, 6]);
     const split = () =>
@@ -111,7 +111,7 @@ describe('sim: fake network', () => {
   });
 
   simTest('delay and jitter below the ack timeout cause no suspicion', (make) => {
-    const sim = make({ nodes: 8, ackTimeout: 1 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 8, ackTimeout: 1 });
     sim.setDelay(0.1, 0.1);
     interconnectAll(sim);
     expect(sim.runUntil(() => !sim.check({ fullmesh: true }), 30)).toBe(-1);
@@ -119,14 +119,14 @@ describe('sim: fake network', () => {
   });
 
   simTest('a node slower than the ack timeout is suspected', (make) => {
-    const sim = make({ nodes: 4, ackTimeout: 0.5 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 4, ackTimeout: 0.5 });
     interconnectAll(sim);
     sim.setDelay(2, 0, 4); // everything node 4 sends arrives 2 s late
     expect(sim.runUntil({ member: 4, status: 'suspected', anywhere: true }, 30)).toBeGreaterThanOrEqual(0);
   });
 
   simTest('a blocked node holds its traffic and releases it in order on unblock', (make) => {
-    const sim = make({ nodes: 2 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 2 });
     sim.addMember(1, 2);
     sim.block(2);
     sim.run(3);
@@ -137,7 +137,7 @@ describe('sim: fake network', () => {
   });
 
   simTest('counters: packets and bytes per node', (make) => {
-    const sim = make({ nodes: 3 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3 });
     interconnectAll(sim);
     sim.run(10);
     const s = sim.stats();
@@ -155,7 +155,7 @@ describe('sim: fake network', () => {
   });
 
   simTest('argument validation throws SwimError', (make) => {
-    const sim = make({ nodes: 3 });
+    const sim = make({ ...TARANTOOL_TIMING, nodes: 3 });
     expect(swimError(() => sim.kill(0)).code).toBe('ERR_SWIM_INVALID_ARG');
     expect(swimError(() => sim.kill(4)).code).toBe('ERR_SWIM_INVALID_ARG');
     expect(swimError(() => sim.setDrop(1, 1.5)).code).toBe('ERR_SWIM_INVALID_ARG');

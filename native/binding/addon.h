@@ -9,8 +9,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/codec.h"
-
 namespace swim {
 namespace io {
 struct CipherConfig;
@@ -34,16 +32,10 @@ struct SwimLifecycleCounters {
 struct AddonData {
   // Constructors and per-env registries are added here by the classes that need them.
   Napi::FunctionReference swim_ctor;
-  Napi::FunctionReference simulation_ctor;
   // Every Swim of this env whose worker thread has not been joined yet. The env cleanup
   // hook (registered by InitSwim) stops and joins them before the env is torn down.
   std::unordered_map<SwimInstance*, std::shared_ptr<SwimInstance>> live_swims;
   SwimLifecycleCounters swim_counters;
-  // codec_binding.cc's fast paths: reused between calls so a decode or encode allocates
-  // nothing here after the first (never touched while JS code can run, so no reentrancy).
-  swim::Packet codec_packet;
-  std::vector<uint8_t> codec_bytes;
-  std::string codec_text;
 };
 
 // Each JS-facing area registers its exports here; one file per area.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "binding/addon.h"
+#include "binding/js_convert.h"
 #include "io/crypto.h"
 #include "io/worker.h"
 
@@ -111,69 +112,11 @@ void EnvCleanup(void* arg) {
   // thread-safe function are freed by those later.
 }
 
-Napi::Value FormatUuid(Napi::Env env, const swim::Uuid& uuid) {
-  char text[37];
-  swim::uuid_format(uuid, text);
-  return Napi::String::New(env, text);
-}
-
-Napi::Value FormatAddr(Napi::Env env, const swim::Addr& addr) {
-  char text[22];
-  swim::addr_format(addr, text);
-  return Napi::String::New(env, text);
-}
-
-Napi::Object MemberToJs(Napi::Env env, const swim::MemberSnapshot& m) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("uuid", FormatUuid(env, m.uuid));
-  o.Set("uri", FormatAddr(env, m.addr));
-  o.Set("status", Napi::Number::New(env, static_cast<int>(m.status)));
-  o.Set("generation", Napi::BigInt::New(env, static_cast<uint64_t>(m.incarnation.generation)));
-  o.Set("version", Napi::BigInt::New(env, static_cast<uint64_t>(m.incarnation.version)));
-  if (m.has_payload)
-    o.Set("payload", Napi::Buffer<uint8_t>::Copy(env, m.payload.data(), m.payload.size()));
-  o.Set("isSelf", Napi::Boolean::New(env, m.is_self));
-  return o;
-}
-
 void ThrowWorkerError(Napi::Env env, const swim_io::WorkerError& err) {
   Napi::Error e = Napi::Error::New(env, err.message);
   if (err.uv_code != 0) e.Set("uvCode", Napi::String::New(env, uv_err_name(err.uv_code)));
-  if (err.command != swim::CommandError::Ok)
-    e.Set("commandError", Napi::Number::New(env, static_cast<int>(err.command)));
+  if (err.command != swim::CommandError::Ok) e.Set("commandError", CommandErrorToJs(env, err.command));
   e.ThrowAsJavaScriptException();
-}
-
-bool GetUuid(const Napi::Value& v, swim::Uuid* out) {
-  if (!v.IsBuffer()) return false;
-  Napi::Buffer<uint8_t> b = v.As<Napi::Buffer<uint8_t>>();
-  if (b.Length() != swim::kUuidSize) return false;
-  std::memcpy(out->bytes, b.Data(), swim::kUuidSize);
-  return true;
-}
-
-bool GetU32(const Napi::Value& v, uint32_t max, uint32_t* out) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint64_t>(d))) return false;
-  *out = static_cast<uint32_t>(d);
-  return true;
-}
-
-bool GetAddr(const Napi::Value& ip, const Napi::Value& port, swim::Addr* out) {
-  uint32_t i, p;
-  if (!GetU32(ip, 0xffffffffu, &i) || !GetU32(port, 0xffff, &p)) return false;
-  out->ip = i;
-  out->port = static_cast<uint16_t>(p);
-  return true;
-}
-
-bool GetPositive(const Napi::Value& v, double* out) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d > 0) || d > 1e9) return false;
-  *out = d;
-  return true;
 }
 
 // Builds the cipher for a codec config normalized by src/crypto.ts. *out stays null for
@@ -194,13 +137,6 @@ bool BuildCipher(Napi::Env env, Napi::Value value, std::unique_ptr<swim::io::Pac
     e.ThrowAsJavaScriptException();
   }
   return ok;
-}
-
-bool GetU64(const Napi::Value& v, uint64_t* out) {
-  if (!v.IsBigInt()) return false;
-  bool lossless = false;
-  *out = v.As<Napi::BigInt>().Uint64Value(&lossless);
-  return lossless;
 }
 
 // Receives the worker's notices on the JS thread (the thread-safe function's call_js).
@@ -302,15 +238,13 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     }
     Napi::Object o = info[0].As<Napi::Object>();
     swim_io::WorkerConfig cfg;
-    bool ok = GetAddr(o.Get("ip"), o.Get("port"), &cfg.bind) && GetUuid(o.Get("uuid"), &cfg.uuid) &&
-              GetPositive(o.Get("heartbeatRate"), &cfg.heartbeat_rate) &&
-              GetPositive(o.Get("ackTimeout"), &cfg.ack_timeout);
-    uint32_t gc = 0;
-    ok = ok && GetU32(o.Get("gcMode"), 1, &gc);
+    bool ok = AddrFromJs(o.Get("uri"), &cfg.bind) && UuidFromJs(o.Get("uuid"), &cfg.uuid) &&
+              SecondsFromJs(o.Get("heartbeatRate"), &cfg.heartbeat_rate) &&
+              SecondsFromJs(o.Get("ackTimeout"), &cfg.ack_timeout) && GcModeFromJs(o.Get("gcMode"), &cfg.gc_mode);
     Napi::Value generation = o.Get("generation");
     if (ok && !generation.IsUndefined()) {
       cfg.has_generation = true;
-      ok = GetU64(generation, &cfg.generation);
+      ok = U64FromJs(generation, &cfg.generation);
     }
     Napi::Value payload = o.Get("payload");
     if (ok && !payload.IsUndefined()) {
@@ -322,12 +256,11 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
       }
     }
     Napi::Value seed = o.Get("seed");
-    if (ok && !seed.IsUndefined()) ok = GetU64(seed, &cfg.seed);
+    if (ok && !seed.IsUndefined()) ok = U64FromJs(seed, &cfg.seed);
     if (!ok) {
       Napi::TypeError::New(env, "SwimHandle: malformed options").ThrowAsJavaScriptException();
       return;
     }
-    cfg.gc_mode = gc == 0 ? swim::GcMode::On : swim::GcMode::Off;
     // The codec is checked before anything is bound: a bad key leaves no socket behind.
     std::unique_ptr<swim::io::PacketCipher> cipher;
     Napi::Value codec = o.Get("codec");
@@ -427,7 +360,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     Napi::Env env = info.Env();
     if (!Has(env)) return env.Undefined();
     uint32_t expect, desired;
-    if (!GetU32(info[0], 3, &expect) || !GetU32(info[1], 3, &desired)) {
+    if (!U32FromJs(info[0], 3, &expect) || !U32FromJs(info[1], 3, &desired)) {
       Napi::TypeError::New(env, "stateCas(expect, desired)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -477,10 +410,6 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     return env.Undefined();
   }
 
-  Napi::Value Code(Napi::Env env, swim::CommandError e) {
-    return Napi::Number::New(env, static_cast<int>(e));
-  }
-
   Napi::Value BadArgs(Napi::Env env, const char* usage) {
     Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
     return env.Undefined();
@@ -491,86 +420,61 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     if (!Live(env)) return env.Undefined();
     swim::Addr a;
     swim::Uuid u;
-    if (!GetAddr(info[0], info[1], &a) || !GetUuid(info[2], &u))
-      return BadArgs(env, "addMember(ip, port, uuid)");
-    return Code(env, inst_->worker->AddMember(a, u));
+    if (!AddrFromJs(info[0], &a) || !UuidFromJs(info[1], &u)) return BadArgs(env, "addMember(uri, uuid)");
+    return CommandErrorToJs(env, inst_->worker->AddMember(a, u));
   }
 
   Napi::Value RemoveMember(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
     swim::Uuid u;
-    if (!GetUuid(info[0], &u)) return BadArgs(env, "removeMember(uuid)");
-    return Code(env, inst_->worker->RemoveMember(u));
+    if (!UuidFromJs(info[0], &u)) return BadArgs(env, "removeMember(uuid)");
+    return CommandErrorToJs(env, inst_->worker->RemoveMember(u));
   }
 
   Napi::Value ProbeMember(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
     swim::Addr a;
-    if (!GetAddr(info[0], info[1], &a)) return BadArgs(env, "probeMember(ip, port)");
-    return Code(env, inst_->worker->ProbeMember(a));
+    if (!AddrFromJs(info[0], &a)) return BadArgs(env, "probeMember(uri)");
+    return CommandErrorToJs(env, inst_->worker->ProbeMember(a));
   }
 
   Napi::Value Broadcast(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
     uint32_t port;
-    if (!GetU32(info[0], 0xffff, &port)) return BadArgs(env, "broadcast(port)");
-    return Code(env, inst_->worker->Broadcast(static_cast<uint16_t>(port)));
+    if (!U32FromJs(info[0], 0xffff, &port)) return BadArgs(env, "broadcast(port)");
+    return CommandErrorToJs(env, inst_->worker->Broadcast(static_cast<uint16_t>(port)));
   }
 
   Napi::Value SetPayload(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
     if (info[0].IsNull() || info[0].IsUndefined())
-      return Code(env, inst_->worker->SetPayload(nullptr, 0, false));
+      return CommandErrorToJs(env, inst_->worker->SetPayload(nullptr, 0, false));
     if (!info[0].IsBuffer()) return BadArgs(env, "setPayload(buffer | null)");
     Napi::Buffer<uint8_t> b = info[0].As<Napi::Buffer<uint8_t>>();
-    return Code(env, inst_->worker->SetPayload(b.Data(), b.Length(), true));
+    return CommandErrorToJs(env, inst_->worker->SetPayload(b.Data(), b.Length(), true));
   }
 
   Napi::Value Quit(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
-    return Code(env, inst_->worker->Quit());
+    return CommandErrorToJs(env, inst_->worker->Quit());
   }
 
-  // configure({ ip?, port?, uuid?, heartbeatRate?, ackTimeout?, gcMode? }) -> error code;
-  // throws (with uvCode) when binding the new uri fails.
+  // configure({ uri?, uuid?, heartbeatRate?, ackTimeout?, gcMode? }) -> error name or
+  // undefined; throws (with uvCode) when binding the new uri fails.
   Napi::Value Configure(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
-    if (!info[0].IsObject()) return BadArgs(env, "configure(patch)");
-    Napi::Object o = info[0].As<Napi::Object>();
     swim::ConfigPatch p;
-    bool ok = true;
-    if (o.Has("ip")) {
-      p.has_uri = true;
-      ok = GetAddr(o.Get("ip"), o.Get("port"), &p.uri);
-    }
-    if (ok && o.Has("uuid")) {
-      p.has_uuid = true;
-      ok = GetUuid(o.Get("uuid"), &p.uuid);
-    }
-    if (ok && o.Has("heartbeatRate")) {
-      p.has_heartbeat_rate = true;
-      ok = GetPositive(o.Get("heartbeatRate"), &p.heartbeat_rate);
-    }
-    if (ok && o.Has("ackTimeout")) {
-      p.has_ack_timeout = true;
-      ok = GetPositive(o.Get("ackTimeout"), &p.ack_timeout);
-    }
-    if (ok && o.Has("gcMode")) {
-      uint32_t gc = 0;
-      ok = GetU32(o.Get("gcMode"), 1, &gc);
-      p.has_gc_mode = true;
-      p.gc_mode = gc == 0 ? swim::GcMode::On : swim::GcMode::Off;
-    }
-    if (!ok) return BadArgs(env, "configure: malformed patch");
+    if (!info[0].IsObject() || !PatchFromJs(info[0].As<Napi::Object>(), &p))
+      return BadArgs(env, "configure: malformed patch");
     swim_io::WorkerError err;
-    if (inst_->worker->Configure(p, &err)) return Code(env, swim::CommandError::Ok);
-    if (err.command != swim::CommandError::Ok) return Code(env, err.command);
+    if (inst_->worker->Configure(p, &err)) return CommandErrorToJs(env, swim::CommandError::Ok);
+    if (err.command != swim::CommandError::Ok) return CommandErrorToJs(env, err.command);
     ThrowWorkerError(env, err);
     return env.Undefined();
   }
@@ -591,12 +495,12 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     if (!Live(env)) return env.Undefined();
     swim_io::Worker::Info i = inst_->worker->GetInfo();
     Napi::Object o = Napi::Object::New(env);
-    o.Set("uri", FormatAddr(env, i.uri));
+    o.Set("uri", AddrToJs(env, i.uri));
     o.Set("port", Napi::Number::New(env, i.uri.port));
-    o.Set("uuid", FormatUuid(env, i.uuid));
+    o.Set("uuid", UuidToJs(env, i.uuid));
     o.Set("heartbeatRate", Napi::Number::New(env, i.heartbeat_rate));
     o.Set("ackTimeout", Napi::Number::New(env, i.ack_timeout));
-    o.Set("gcMode", Napi::Number::New(env, i.gc_mode == swim::GcMode::On ? 0 : 1));
+    o.Set("gcMode", GcModeToJs(env, i.gc_mode));
     o.Set("size", Napi::Number::New(env, static_cast<double>(i.size)));
     o.Set("quitting", Napi::Boolean::New(env, i.quitting));
     return o;
@@ -607,16 +511,14 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     if (!Live(env)) return env.Undefined();
     std::vector<swim::MemberSnapshot> ms;
     inst_->worker->Members(&ms);
-    Napi::Array arr = Napi::Array::New(env, ms.size());
-    for (size_t i = 0; i < ms.size(); ++i) arr.Set(static_cast<uint32_t>(i), MemberToJs(env, ms[i]));
-    return arr;
+    return MembersToJs(env, ms);
   }
 
   Napi::Value Member(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
     swim::Uuid u;
-    if (!GetUuid(info[0], &u)) return BadArgs(env, "member(uuid)");
+    if (!UuidFromJs(info[0], &u)) return BadArgs(env, "member(uuid)");
     swim::MemberSnapshot m;
     if (!inst_->worker->Member(u, &m)) return env.Undefined();
     return MemberToJs(env, m);
@@ -636,27 +538,8 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     swim::Stats s;
     swim_io::WorkerStats w;
     inst_->worker->GetStats(&s, &w);
-    Napi::Object o = Napi::Object::New(env);
+    Napi::Object o = EngineStatsToJs(env, s);
     auto n = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
-    n("packetsSent", s.packets_sent);
-    n("bytesSent", s.bytes_sent);
-    n("packetsReceived", s.packets_received);
-    n("bytesReceived", s.bytes_received);
-    n("packetsDropped", s.packets_dropped);
-    Napi::Object drops = Napi::Object::New(env);
-    for (size_t i = 1; i < swim::kDecodeErrorCount; ++i)
-      drops.Set(swim::decode_error_name(static_cast<swim::DecodeError>(i)),
-                Napi::Number::New(env, static_cast<double>(s.drops[i])));
-    drops.Set("wrong_destination", Napi::Number::New(env, static_cast<double>(s.drops_wrong_destination)));
-    drops.Set("self_source", Napi::Number::New(env, static_cast<double>(s.drops_self_source)));
-    o.Set("drops", drops);
-    n("pingsSent", s.pings_sent);
-    n("acksSent", s.acks_sent);
-    n("pingsReceived", s.pings_received);
-    n("acksReceived", s.acks_received);
-    n("indirectPingsSent", s.indirect_pings_sent);
-    n("indirectPingsForwarded", s.indirect_pings_forwarded);
-    n("ackTimeouts", s.ack_timeouts);
     n("sendErrors", w.send_errors);
     n("sendQueued", w.send_queued);
     n("receiveErrors", w.receive_errors);
@@ -673,17 +556,6 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
 
   std::shared_ptr<SwimInstance> inst_;
 };
-
-// Names of swim::CommandError by code, for messages.
-Napi::Value CommandErrorNames(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  size_t n = static_cast<size_t>(swim::CommandError::Count_);
-  Napi::Array arr = Napi::Array::New(env, n);
-  for (size_t i = 0; i < n; ++i)
-    arr.Set(static_cast<uint32_t>(i),
-            Napi::String::New(env, swim::command_error_name(static_cast<swim::CommandError>(i))));
-  return arr;
-}
 
 // Stops and joins every live worker of this env now (process 'exit': Node does not run
 // env cleanup hooks on process.exit() in the main thread, and a thread must not keep
@@ -721,7 +593,6 @@ void InitSwim(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = SwimHandle::Define(env);
   data->swim_ctor = Napi::Persistent(ctor);
   exports.Set("SwimHandle", ctor);
-  exports.Set("swimCommandErrorNames", Napi::Function::New<CommandErrorNames>(env, "swimCommandErrorNames"));
   exports.Set("swimShutdownAll", Napi::Function::New<ShutdownAll>(env, "swimShutdownAll"));
   exports.Set("swimLiveWorkers", Napi::Function::New<LiveWorkers>(env, "swimLiveWorkers"));
   exports.Set("swimLifecycleCounters", Napi::Function::New<LifecycleCounters>(env, "swimLifecycleCounters"));
