@@ -18,6 +18,7 @@
         "native/io/crypto.cc",
         "native/binding/swim_binding.cc",
         "native/io/worker.cc",
+        "native/io/udp_socket.cc",
         "native/binding/sim_binding.cc",
         "native/sim/simulation.cc"
       ],

@@ -76,7 +76,6 @@ interface NativeInfo {
   ackTimeout: number;
   gcMode: number;
   size: number;
-  quitting: boolean;
 }
 
 /** The native SwimHandle (native/binding/swim_binding.cc). Internal. */

@@ -446,8 +446,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     return env.Undefined();
   }
 
-  // Test-only: the same native stop, from a caller that did not win the word (the seed
-  // scenario of issue 5). Not counted as a winner.
+  // The same native stop, from a caller that did not win the word. Not counted as a winner.
   Napi::Value StopUnchecked(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Has(env)) return env.Undefined();
@@ -598,7 +597,6 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     o.Set("ackTimeout", Napi::Number::New(env, i.ack_timeout));
     o.Set("gcMode", Napi::Number::New(env, i.gc_mode == swim::GcMode::On ? 0 : 1));
     o.Set("size", Napi::Number::New(env, static_cast<double>(i.size)));
-    o.Set("quitting", Napi::Boolean::New(env, i.quitting));
     return o;
   }
 
@@ -694,7 +692,7 @@ Napi::Value ShutdownAll(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// This env's lifecycle tallies (tests).
+// This env's lifecycle tallies.
 Napi::Value LifecycleCounters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const SwimLifecycleCounters& c = env.GetInstanceData<AddonData>()->swim_counters;
@@ -708,7 +706,7 @@ Napi::Value LifecycleCounters(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// Workers of this env not yet joined (tests: leaks, teardown).
+// Workers of this env not yet joined (leaks, teardown).
 Napi::Value LiveWorkers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Napi::Number::New(env, static_cast<double>(env.GetInstanceData<AddonData>()->live_swims.size()));
