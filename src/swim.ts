@@ -80,7 +80,6 @@ interface NativeInfo {
 
 /** The native SwimHandle (native/binding/swim_binding.cc). Internal. */
 export interface NativeSwimHandle extends LifecycleHandle {
-  injectFatal(why?: string): void;
   ref(): void;
   unref(): void;
   addMember(ip: number, port: number, uuid: Buffer): number;

@@ -273,8 +273,10 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
             InstanceMethod<&SwimHandle::StateLoad>("stateLoad"),
             InstanceMethod<&SwimHandle::StateCas>("stateCas"),
             InstanceMethod<&SwimHandle::Stop>("stop"),
+#ifdef SWIM_TEST_HOOKS
             InstanceMethod<&SwimHandle::StopUnchecked>("stopUnchecked"),
             InstanceMethod<&SwimHandle::InjectFatal>("injectFatal"),
+#endif  // SWIM_TEST_HOOKS
             InstanceMethod<&SwimHandle::Ref>("ref"),
             InstanceMethod<&SwimHandle::Unref>("unref"),
             InstanceMethod<&SwimHandle::AddMember>("addMember"),
@@ -446,6 +448,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     return env.Undefined();
   }
 
+#ifdef SWIM_TEST_HOOKS
   // The same native stop, from a caller that did not win the word. Not counted as a winner.
   Napi::Value StopUnchecked(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -463,6 +466,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     inst_->worker->InjectFatal(why);
     return env.Undefined();
   }
+#endif  // SWIM_TEST_HOOKS
 
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -692,6 +696,7 @@ Napi::Value ShutdownAll(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+#ifdef SWIM_TEST_HOOKS
 // This env's lifecycle tallies.
 Napi::Value LifecycleCounters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -711,6 +716,7 @@ Napi::Value LiveWorkers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Napi::Number::New(env, static_cast<double>(env.GetInstanceData<AddonData>()->live_swims.size()));
 }
+#endif  // SWIM_TEST_HOOKS
 
 }  // namespace
 
@@ -721,8 +727,10 @@ void InitSwim(Napi::Env env, Napi::Object exports) {
   exports.Set("SwimHandle", ctor);
   exports.Set("swimCommandErrorNames", Napi::Function::New<CommandErrorNames>(env, "swimCommandErrorNames"));
   exports.Set("swimShutdownAll", Napi::Function::New<ShutdownAll>(env, "swimShutdownAll"));
+#ifdef SWIM_TEST_HOOKS
   exports.Set("swimLiveWorkers", Napi::Function::New<LiveWorkers>(env, "swimLiveWorkers"));
   exports.Set("swimLifecycleCounters", Napi::Function::New<LifecycleCounters>(env, "swimLifecycleCounters"));
+#endif  // SWIM_TEST_HOOKS
   exports.Set("swimStateValues",
               [&] {
                 Napi::Object o = Napi::Object::New(env);

@@ -322,11 +322,13 @@ std::string Worker::FatalError() const {
   return fatal_;
 }
 
+#ifdef SWIM_TEST_HOOKS
 void Worker::InjectFatal(const std::string& why) {
   std::lock_guard<std::mutex> lock(cmd_mu_);
   injected_fatal_ = why.empty() ? std::string("injected fatal error") : why;
   if (async_open_) uv_async_send(&async_);
 }
+#endif  // SWIM_TEST_HOOKS
 
 // --- worker thread ----------------------------------------------------------------
 
@@ -340,7 +342,9 @@ void Worker::OnAsync(uv_async_t* h) {
     stop = w->stop_requested_;
     fd = w->pending_fd_;
     w->pending_fd_ = -1;
+#ifdef SWIM_TEST_HOOKS
     fatal.swap(w->injected_fatal_);
+#endif  // SWIM_TEST_HOOKS
   }
   if (stop) {
     if (fd >= 0) close(fd);

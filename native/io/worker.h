@@ -154,8 +154,10 @@ class Worker : private UdpSocket::Receiver {
   std::string FatalError() const;
   // True when the worker itself won RUNNING -> STOPPING (quit completed, fatal error).
   bool StoppedItself() const { return stopped_itself_.load(std::memory_order_acquire); }
+#ifdef SWIM_TEST_HOOKS
   // Makes the worker fail as if its socket broke.
   void InjectFatal(const std::string& why);
+#endif  // SWIM_TEST_HOOKS
 
   const std::shared_ptr<StateCell>& state() const { return state_; }
 
@@ -206,7 +208,9 @@ class Worker : private UdpSocket::Receiver {
   bool async_open_ = false;  // the async handle accepts uv_async_send
   bool stop_requested_ = false;
   int pending_fd_ = -1;  // a socket bound by Configure(), for the worker to switch to
+#ifdef SWIM_TEST_HOOKS
   std::string injected_fatal_;
+#endif  // SWIM_TEST_HOOKS
   std::unique_ptr<swim::io::PacketCipher> pending_cipher_;
   bool has_pending_cipher_ = false;
   std::string fatal_;
