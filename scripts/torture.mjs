@@ -1,4 +1,4 @@
-// Randomized, seeded lifecycle torture (issue 5).
+// Randomized, seeded lifecycle torture.
 //   npm run torture -- --runs N [--seed S] [--ops M] [--jobs J] [--timeout MS]
 // Each run is a child process (scripts/torture-child.cjs) doing a random sequence of
 // create / configure / rebind / setCodec / add / payload / close / quit / drop / gc / fatal error /

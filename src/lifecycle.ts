@@ -1,4 +1,4 @@
-// The lifecycle of DESIGN.md on the JS side: the shared state word, the
+// The lifecycle of docs/architecture.md on the JS side: the shared state word, the
 // FinalizationRegistry that stops instances collected without close(), and the
 // process 'exit' hook.
 import { native } from './native';

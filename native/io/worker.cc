@@ -110,7 +110,7 @@ bool Worker::Start(WorkerError* err) {
   if (started_) return true;
   // RUNNING before the thread exists: the thread may itself CAS RUNNING -> STOPPING.
   state_->store(kStateRunning);
-  // The worker needs little stack (buffers live in the Worker); a small reservation keeps
+  // The worker needs little stack (its buffers are on the heap); a small reservation keeps
   // thousands of instances cheap in address space.
   uv_thread_options_t opts;
   opts.flags = UV_THREAD_HAS_STACK_SIZE;
