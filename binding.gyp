@@ -1,6 +1,7 @@
 {
   "variables": {
-    "swim_sanitize%": "0"
+    "swim_sanitize%": "0",
+    "swim_test_hooks%": "0"
   },
   "targets": [
     {
@@ -26,6 +27,7 @@
         "native/io/crypto.cc",
         "native/binding/swim_binding.cc",
         "native/io/worker.cc",
+        "native/io/udp_socket.cc",
         "native/binding/sim_binding.cc",
         "native/sim/simulation.cc"
       ],
@@ -35,6 +37,9 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
+        ["swim_test_hooks==1", {
+          "defines": ["SWIM_TEST_HOOKS"]
+        }],
         ["swim_sanitize==1", {
           "cflags": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined", "-g", "-O1"],
           "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined", "-g", "-O1"],

@@ -5,15 +5,27 @@
 //
 // Two views:
 // - native: the worker's own per-datagram path (core encode_packet/decode_packet + the
-//   PacketCipher), looped in C++ in short batches; this is what a running Swim pays.
+//   PacketCipher), looped in C++ in short batches; this is what a running Swim pays. The
+//   loop is a hook (_benchCodecCipher) compiled only into the test build of the addon, so
+//   this view loads build-test/ (built first if needed: scripts/build-test-addon.sh);
+//   everything else uses the addon users load.
 // - js: the public JS entry points (encodePacket + PacketCipher.seal, PacketCipher.open +
 //   decodePacket), which add object conversion and Buffer allocation per call.
 // Exported run() is what bench/run.mjs calls; it returns the rows and prints a table.
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
+
+// The test build of the addon, for its _benchCodecCipher hook (incremental build: a second
+// or two when up to date).
+function testAddon() {
+  const script = fileURLToPath(new URL('../scripts/build-test-addon.sh', import.meta.url));
+  const out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return require(out.trim().split('\n').pop());
+}
 
 const CODECS = [
   { label: 'plain', config: { algo: 'none' } },
@@ -108,7 +120,7 @@ const fmt = (pps) => (pps >= 1e6 ? `${(pps / 1e6).toFixed(2)} M` : `${(pps / 1e3
 export async function run(options = {}) {
   const ms = Number(options.ms ?? process.env.BENCH_MS ?? 400);
   const api = require('../dist/index.js');
-  const { native } = require('../dist/native.js');
+  const native = testAddon();
   const { normalizeCodecConfig } = require('../dist/crypto.js');
   const { ping, full } = packets(api.encodePacket);
   const fullObj = api.decodePacket(full);

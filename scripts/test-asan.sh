@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # npm run test:asan — the test suite against an AddressSanitizer + UndefinedBehaviorSanitizer
-# build of the addon. Fails on any sanitizer report.
+# build of the addon, with the test hooks compiled in (as in scripts/build-test-addon.sh).
+# Fails on any sanitizer report.
 #
-# The sanitized addon is built in build-asan/ (a symlinked view of binding.gyp and native/),
-# never in build/, and the tests load it through SWIM_NATIVE_BINARY (src/native.ts): the normal
-# build is untouched, so nothing needs restoring afterwards and later steps are unaffected.
+# The sanitized addon is built in build-asan/ by scripts/build-test-addon.sh (with the test
+# hooks, like the addon the suite normally loads), never in build/, and the tests load it
+# through SWIM_NATIVE_BINARY (src/native.ts): the normal build is untouched, so nothing needs
+# restoring afterwards and later steps are unaffected.
 #
 # Node itself is not instrumented, so the ASan runtime must be the first library in the
 # process: it is LD_PRELOADed (gcc's, matching the g++ that node-gyp compiles with), with
@@ -13,25 +15,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 out=$root/build-asan
-src=$out/src
 logs=$out/logs
-jobs=${JOBS:-2}
 
-# A view of the project with its own build/ directory: gyp resolves sources relative to
-# binding.gyp's own location, so symlinks give the same tree with a separate output.
-mkdir -p "$src"
-ln -sfn "$root/binding.gyp" "$src/binding.gyp"
-ln -sfn "$root/native" "$src/native"
-ln -sfn "$root/package.json" "$src/package.json"
-ln -sfn "$root/node_modules" "$src/node_modules"
-
-echo "test:asan: building the addon with -fsanitize=address,undefined in build-asan/"
-(cd "$src" && CC=gcc CXX=g++ npx --no-install node-gyp rebuild -j "$jobs" -- -Dswim_sanitize=1 >"$out/build.log" 2>&1) || {
-  tail -n 60 "$out/build.log"
+echo "test:asan: building the addon with -fsanitize=address,undefined and the test hooks in build-asan/"
+addon=$(CC=gcc CXX=g++ bash scripts/build-test-addon.sh --out build-asan -Dswim_sanitize=1) || {
   echo "test:asan: FAILED to build the sanitized addon (log: build-asan/build.log)"
   exit 1
 }
-addon=$src/build/Release/swim_native.node
 test -f "$addon"
 
 libasan=$(gcc -print-file-name=libasan.so)

@@ -1,4 +1,4 @@
-// Randomized, seeded lifecycle torture (issue 5).
+// Randomized, seeded lifecycle torture.
 //   npm run torture -- --runs N [--seed S] [--ops M] [--jobs J] [--timeout MS]
 // Each run is a child process (scripts/torture-child.cjs) doing a random sequence of
 // create / configure / rebind / setCodec / add / payload / close / quit / drop / gc / fatal error /
@@ -7,9 +7,11 @@
 // 'uncaughtException' handler, SIGTERM, process.exit from an event handler). A run passes
 // when the child exits with the code it announced, no signal, no sanitizer/V8 report, and
 // (normal end) its lifecycle tallies balance and no swim thread is left.
-// Needs a built addon and dist/ (npm run build). Run 0 uses the seed itself, so a failing
-// run replays with: npm run torture -- --runs 1 --seed <its seed>.
-import { spawn } from 'node:child_process';
+// Needs dist/ (npm run build); the children load the test build of the addon (its hooks:
+// fatal errors, unchecked stops, tallies), built here first unless SWIM_NATIVE_BINARY names
+// one. Run 0 uses the seed itself, so a failing run replays with:
+// npm run torture -- --runs 1 --seed <its seed>.
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -125,6 +127,10 @@ export async function torture(options) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const o = parseArgs(process.argv.slice(2));
+  if (!process.env.SWIM_NATIVE_BINARY) {
+    const out = execFileSync('bash', [path.join(here, 'build-test-addon.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    process.env.SWIM_NATIVE_BINARY = out.trim().split('\n').pop();
+  }
   const { failed } = await torture(o);
   process.exit(failed.length ? 1 : 0);
 }

@@ -20,7 +20,6 @@ export interface LifecycleHandle {
   stateLoad(): number;
   stateCas(expect: number, desired: number): boolean;
   stop(): void;
-  stopUnchecked(): void;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Loads the addon: a prebuilt binary from prebuilds/ when one matches, else build/Release.
-// SWIM_NATIVE_BINARY=/abs/path/swim_native.node overrides both; the sanitizer suite uses it
-// to run the tests against an ASan/UBSan build kept in its own directory (scripts/test-asan.sh),
-// so the normal build/ is never touched.
+// SWIM_NATIVE_BINARY=/abs/path/swim_native.node overrides both: the test suite uses it to
+// load the test build, which has the test hooks compiled in (build-test/, made by
+// scripts/build-test-addon.sh), and the sanitizer suite an ASan/UBSan build with the hooks
+// (build-asan/, scripts/test-asan.sh). The build/ users load is never touched.
 import * as path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
 

@@ -83,12 +83,10 @@ interface NativeInfo {
   ackTimeout: number;
   gcMode: 'on' | 'off';
   size: number;
-  quitting: boolean;
 }
 
 /** The native SwimHandle (native/binding/swim_binding.cc). Internal. */
 export interface NativeSwimHandle extends LifecycleHandle {
-  injectFatal(why?: string): void;
   ref(): void;
   unref(): void;
   // Commands return undefined, or the name of the error (src/errors.ts).

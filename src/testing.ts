@@ -1,5 +1,10 @@
-// Test-only entry points (lifecycle tests, issue 5). Not exported from the package root;
+// Test-only entry points (lifecycle tests, torture). Not exported from the package root;
 // reachable as require('swim-native/dist/testing').
+//
+// The native hooks behind stopNativeUnchecked, injectFatalError, liveWorkers and
+// lifecycleCounters exist only in the test build of the addon (compiled with
+// SWIM_TEST_HOOKS: scripts/build-test-addon.sh, loaded through SWIM_NATIVE_BINARY); with
+// the build users load they throw a TestHooksMissingError.
 import { native } from './native';
 import { finalizeHeld, registryStats, StateWord } from './lifecycle';
 import { Swim, type NativeSwimHandle } from './swim';
@@ -9,19 +14,56 @@ export function nativeHandleOf(swim: Swim): NativeSwimHandle {
   return Swim._nativeHandle(swim);
 }
 
+/** Thrown by the hooks below when the loaded addon was built without them. */
+export class TestHooksMissingError extends Error {
+  constructor(what: string) {
+    super(
+      `swim-native/testing: ${what} needs the test build of the addon (compiled with ` +
+        'SWIM_TEST_HOOKS); the loaded one has no test hooks. Build it with ' +
+        '`npm run build:test-addon` and load it with ' +
+        'SWIM_NATIVE_BINARY=build-test/src/build/Release/swim_native.node.',
+    );
+    this.name = 'TestHooksMissingError';
+  }
+}
+
+/** True when the loaded addon has the test hooks compiled in. */
+export function hasTestHooks(): boolean {
+  return typeof native.swimLifecycleCounters === 'function';
+}
+
+// What the test build adds to a native handle.
+interface HookedHandle {
+  stopUnchecked?: () => void;
+  injectFatal?: (why?: string) => void;
+}
+
+function hook<K extends keyof HookedHandle>(swim: Swim, name: K, what: string): NonNullable<HookedHandle[K]> {
+  const handle = Swim._nativeHandle(swim) as unknown as HookedHandle;
+  const fn = handle[name];
+  if (typeof fn !== 'function') throw new TestHooksMissingError(what);
+  return fn.bind(handle) as NonNullable<HookedHandle[K]>;
+}
+
+function nativeHook(name: 'swimLiveWorkers' | 'swimLifecycleCounters', what: string): () => unknown {
+  const fn = (native as Record<string, unknown>)[name];
+  if (typeof fn !== 'function') throw new TestHooksMissingError(what);
+  return fn as () => unknown;
+}
+
 /** Stops the worker natively, without consulting or changing the state word. */
 export function stopNativeUnchecked(swim: Swim): void {
-  Swim._nativeHandle(swim).stopUnchecked();
+  hook(swim, 'stopUnchecked', 'stopNativeUnchecked()')();
 }
 
 /** Makes the worker fail as if its socket broke: it ends by itself with an error. */
 export function injectFatalError(swim: Swim, why?: string): void {
-  Swim._nativeHandle(swim).injectFatal(why);
+  hook(swim, 'injectFatal', 'injectFatalError()')(why);
 }
 
 /** Workers of this environment whose thread has not been joined yet. */
 export function liveWorkers(): number {
-  return native.swimLiveWorkers() as number;
+  return nativeHook('swimLiveWorkers', 'liveWorkers()')() as number;
 }
 
 /** The shared state word of a Swim: 0 NEW, 1 RUNNING, 2 STOPPING, 3 TERMINATED. */
@@ -59,7 +101,7 @@ export interface LifecycleCounters {
 }
 
 export function lifecycleCounters(): LifecycleCounters {
-  return native.swimLifecycleCounters() as LifecycleCounters;
+  return nativeHook('swimLifecycleCounters', 'lifecycleCounters()')() as LifecycleCounters;
 }
 
 /** How often the FinalizationRegistry fired in this environment, and how often it stopped a worker. */

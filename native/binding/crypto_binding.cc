@@ -116,10 +116,12 @@ class CipherWrap : public Napi::ObjectWrap<CipherWrap> {
   std::vector<uint8_t> scratch_;
 };
 
+#ifdef SWIM_TEST_HOOKS
 // _benchCodecCipher(config, plainDatagram, iterations) -> [encodeSealNs, openDecodeNs]
-// Benchmark hook (bench/crypto.mjs): the worker's per-datagram path without JavaScript in
-// the loop: encode_packet + seal, then open + decode_packet, `iterations` times each. The
-// bench calls it in small batches so the JS thread is never held for long.
+// Benchmark hook (bench/crypto.mjs; test build only): the worker's per-datagram path
+// without JavaScript in the loop: encode_packet + seal, then open + decode_packet,
+// `iterations` times each. The bench calls it in small batches so the JS thread is never
+// held for long.
 // algo 'none' measures the plain codec alone (no cipher call at all).
 Napi::Value BenchCodecCipher(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -187,6 +189,7 @@ Napi::Value BenchCodecCipher(const Napi::CallbackInfo& info) {
   out.Set(2u, Napi::Number::New(env, static_cast<double>(checksum)));
   return out;
 }
+#endif  // SWIM_TEST_HOOKS
 
 }  // namespace
 
@@ -236,7 +239,9 @@ bool ParseCipherConfig(Napi::Value value, swim::io::CipherConfig* out, std::stri
 
 void InitCrypto(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketCipher", CipherWrap::Define(env));
+#ifdef SWIM_TEST_HOOKS
   exports.Set("_benchCodecCipher", Napi::Function::New(env, BenchCodecCipher, "_benchCodecCipher"));
+#endif  // SWIM_TEST_HOOKS
 }
 
 }  // namespace swim_binding

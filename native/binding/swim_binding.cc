@@ -209,8 +209,10 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
             InstanceMethod<&SwimHandle::StateLoad>("stateLoad"),
             InstanceMethod<&SwimHandle::StateCas>("stateCas"),
             InstanceMethod<&SwimHandle::Stop>("stop"),
+#ifdef SWIM_TEST_HOOKS
             InstanceMethod<&SwimHandle::StopUnchecked>("stopUnchecked"),
             InstanceMethod<&SwimHandle::InjectFatal>("injectFatal"),
+#endif  // SWIM_TEST_HOOKS
             InstanceMethod<&SwimHandle::Ref>("ref"),
             InstanceMethod<&SwimHandle::Unref>("unref"),
             InstanceMethod<&SwimHandle::AddMember>("addMember"),
@@ -379,8 +381,8 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     return env.Undefined();
   }
 
-  // Test-only: the same native stop, from a caller that did not win the word (the seed
-  // scenario of issue 5). Not counted as a winner.
+#ifdef SWIM_TEST_HOOKS
+  // The same native stop, from a caller that did not win the word. Not counted as a winner.
   Napi::Value StopUnchecked(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Has(env)) return env.Undefined();
@@ -397,6 +399,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     inst_->worker->InjectFatal(why);
     return env.Undefined();
   }
+#endif  // SWIM_TEST_HOOKS
 
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -502,7 +505,6 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     o.Set("ackTimeout", Napi::Number::New(env, i.ack_timeout));
     o.Set("gcMode", GcModeToJs(env, i.gc_mode));
     o.Set("size", Napi::Number::New(env, static_cast<double>(i.size)));
-    o.Set("quitting", Napi::Boolean::New(env, i.quitting));
     return o;
   }
 
@@ -566,7 +568,8 @@ Napi::Value ShutdownAll(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// This env's lifecycle tallies (tests).
+#ifdef SWIM_TEST_HOOKS
+// This env's lifecycle tallies.
 Napi::Value LifecycleCounters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const SwimLifecycleCounters& c = env.GetInstanceData<AddonData>()->swim_counters;
@@ -580,11 +583,12 @@ Napi::Value LifecycleCounters(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// Workers of this env not yet joined (tests: leaks, teardown).
+// Workers of this env not yet joined (leaks, teardown).
 Napi::Value LiveWorkers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Napi::Number::New(env, static_cast<double>(env.GetInstanceData<AddonData>()->live_swims.size()));
 }
+#endif  // SWIM_TEST_HOOKS
 
 }  // namespace
 
@@ -594,8 +598,10 @@ void InitSwim(Napi::Env env, Napi::Object exports) {
   data->swim_ctor = Napi::Persistent(ctor);
   exports.Set("SwimHandle", ctor);
   exports.Set("swimShutdownAll", Napi::Function::New<ShutdownAll>(env, "swimShutdownAll"));
+#ifdef SWIM_TEST_HOOKS
   exports.Set("swimLiveWorkers", Napi::Function::New<LiveWorkers>(env, "swimLiveWorkers"));
   exports.Set("swimLifecycleCounters", Napi::Function::New<LifecycleCounters>(env, "swimLifecycleCounters"));
+#endif  // SWIM_TEST_HOOKS
   exports.Set("swimStateValues",
               [&] {
                 Napi::Object o = Napi::Object::New(env);

@@ -1,103 +1,12 @@
 // The worker thread: see worker.h for the threading model.
 #include "io/worker.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
 namespace swim_io {
-
-namespace {
-
-sockaddr_in ToSockaddr(swim::Addr a) {
-  sockaddr_in sa;
-  std::memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(a.port);
-  sa.sin_addr.s_addr = htonl(a.ip);
-  return sa;
-}
-
-swim::Addr FromSockaddr(const sockaddr_in& sa) {
-  swim::Addr a;
-  a.ip = ntohl(sa.sin_addr.s_addr);
-  a.port = ntohs(sa.sin_port);
-  return a;
-}
-
-std::string UvMessage(const char* what, int code) {
-  std::string m = what;
-  m += ": ";
-  m += uv_err_name(code);
-  m += " (";
-  m += uv_strerror(code);
-  m += ")";
-  return m;
-}
-
-// A socket bound on the caller's thread (Configure), handed to the loop afterwards.
-int BindFd(swim::Addr addr, swim::Addr* bound, WorkerError* err) {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  if (fd < 0) {
-    err->uv_code = uv_translate_sys_error(errno);
-    err->message = UvMessage("socket", err->uv_code);
-    return -1;
-  }
-  // Non-blocking and close-on-exec, like the sockets libuv makes.
-  int fl = fcntl(fd, F_GETFL);
-  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-    err->uv_code = uv_translate_sys_error(errno);
-    err->message = UvMessage("fcntl", err->uv_code);
-    close(fd);
-    return -1;
-  }
-  sockaddr_in sa = ToSockaddr(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
-    err->uv_code = uv_translate_sys_error(errno);
-    err->message = UvMessage("bind", err->uv_code);
-    close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof(sa);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    err->uv_code = uv_translate_sys_error(errno);
-    err->message = UvMessage("getsockname", err->uv_code);
-    close(fd);
-    return -1;
-  }
-  *bound = FromSockaddr(sa);
-  return fd;
-}
-
-}  // namespace
-
-// A UDP handle on the heap: closing is asynchronous, so an old socket may still be
-// closing while its replacement is already receiving.
-struct Worker::Socket {
-  uv_udp_t handle;
-  Worker* owner;
-};
-
-// A datagram that could not be sent at once (EAGAIN): owns a copy of its bytes.
-struct Worker::SendReq {
-  uv_udp_send_t req;
-  std::vector<uint8_t> bytes;
-  Worker* owner;
-};
-
-void Worker::OnHandleClosed(uv_handle_t* h) {
-  // Sockets are heap objects; the async and the timers are members of the Worker.
-  if (h->type == UV_UDP) delete static_cast<Worker::Socket*>(h->data);
-}
 
 Worker::Worker(std::shared_ptr<StateCell> state, WorkerListener* listener, uint64_t seed)
     : state_(std::move(state)), listener_(listener), engine_(seed) {}
@@ -115,7 +24,9 @@ std::unique_ptr<Worker> Worker::Open(const WorkerConfig& cfg, std::shared_ptr<St
   std::unique_ptr<Worker> w(new Worker(std::move(state), listener, seed));
   if (!w->InitLoop(err)) return nullptr;
   swim::Addr bound;
-  if (!w->OpenSocketOnLoop(cfg.bind, &bound, err)) return nullptr;  // ~Worker closes the loop
+  err->uv_code = UdpSocket::Bind(&w->loop_, cfg.bind, w.get(), &w->udp_counters_, &w->socket_,
+                                 &bound, &err->message);
+  if (err->uv_code != 0) return nullptr;  // ~Worker closes the loop
 
   swim::ConfigPatch p;
   p.has_uri = true;
@@ -170,54 +81,28 @@ bool Worker::InitLoop(WorkerError* err) {
   return true;
 }
 
-bool Worker::OpenSocketOnLoop(swim::Addr bind, swim::Addr* bound, WorkerError* err) {
-  Socket* s = new Socket;
-  s->owner = this;
-  s->handle.data = s;
-  int r = uv_udp_init(&loop_, &s->handle);
-  if (r != 0) {
-    delete s;
-    err->uv_code = r;
-    err->message = UvMessage("uv_udp_init", r);
-    return false;
-  }
-  socket_ = s;  // from here on the handle is closed with the loop
-  sockaddr_in sa = ToSockaddr(bind);
-  // No UV_UDP_REUSEADDR: a port in use must fail with EADDRINUSE.
-  r = uv_udp_bind(&s->handle, reinterpret_cast<const sockaddr*>(&sa), 0);
-  if (r != 0) {
-    err->uv_code = r;
-    err->message = UvMessage("bind", r);
-    return false;
-  }
-  uv_udp_set_broadcast(&s->handle, 1);
-  int len = sizeof(sa);
-  r = uv_udp_getsockname(&s->handle, reinterpret_cast<sockaddr*>(&sa), &len);
-  if (r != 0) {
-    err->uv_code = r;
-    err->message = UvMessage("getsockname", r);
-    return false;
-  }
-  *bound = FromSockaddr(sa);
-  return true;
-}
-
 void Worker::CloseLoopSynchronously() {
   if (!loop_inited_) return;
   {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     async_open_ = false;
   }
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, OnHandleClosed);
-      },
-      nullptr);
+  CloseHandles();
   uv_run(&loop_, UV_RUN_DEFAULT);  // only close callbacks are left to run
   uv_loop_close(&loop_);
   loop_inited_ = false;
+}
+
+// Closes the socket (which frees itself) and the Worker's own handles: uv_run then ends.
+void Worker::CloseHandles() {
+  if (socket_ != nullptr) socket_->Close();
   socket_ = nullptr;
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
 }
 
 bool Worker::Start(WorkerError* err) {
@@ -225,7 +110,7 @@ bool Worker::Start(WorkerError* err) {
   if (started_) return true;
   // RUNNING before the thread exists: the thread may itself CAS RUNNING -> STOPPING.
   state_->store(kStateRunning);
-  // The worker needs little stack (buffers live in the Worker); a small reservation keeps
+  // The worker needs little stack (its buffers are on the heap); a small reservation keeps
   // thousands of instances cheap in address space.
   uv_thread_options_t opts;
   opts.flags = UV_THREAD_HAS_STACK_SIZE;
@@ -249,9 +134,9 @@ void Worker::ThreadMain(void* arg) {
 }
 
 void Worker::Run() {
-  int r = uv_udp_recv_start(&socket_->handle, OnAlloc, OnRecv);
-  if (r != 0) {
-    Fail(UvMessage("uv_udp_recv_start", r));
+  std::string message;
+  if (socket_->StartReceiving(&message) != 0) {
+    Fail(message);
   } else {
     ApplyPendingCipher();  // a codec given at construction covers the very first packet
     Step(nullptr, 0, nullptr);  // send what configure produced, arm the first deadline
@@ -272,64 +157,39 @@ void Worker::Wake() {
 
 // --- commands -------------------------------------------------------------------
 
-swim::CommandError Worker::AddMember(swim::Addr uri, const swim::Uuid& uuid) {
+template <typename F>
+swim::CommandError Worker::Command(F f) {
   swim::CommandError e;
   {
     std::lock_guard<std::mutex> lock(engine_mu_);
-    e = engine_.add_member(uri, uuid, Now());
+    e = f(engine_, Now());
   }
   Wake();
   return e;
+}
+
+swim::CommandError Worker::AddMember(swim::Addr uri, const swim::Uuid& uuid) {
+  return Command([&](swim::Engine& e, swim::Time now) { return e.add_member(uri, uuid, now); });
 }
 
 swim::CommandError Worker::RemoveMember(const swim::Uuid& uuid) {
-  swim::CommandError e;
-  {
-    std::lock_guard<std::mutex> lock(engine_mu_);
-    e = engine_.remove_member(uuid, Now());
-  }
-  Wake();
-  return e;
+  return Command([&](swim::Engine& e, swim::Time now) { return e.remove_member(uuid, now); });
 }
 
 swim::CommandError Worker::ProbeMember(swim::Addr uri) {
-  swim::CommandError e;
-  {
-    std::lock_guard<std::mutex> lock(engine_mu_);
-    e = engine_.probe_member(uri, Now());
-  }
-  Wake();
-  return e;
+  return Command([&](swim::Engine& e, swim::Time now) { return e.probe_member(uri, now); });
 }
 
 swim::CommandError Worker::Broadcast(uint16_t port) {
-  swim::CommandError e;
-  {
-    std::lock_guard<std::mutex> lock(engine_mu_);
-    e = engine_.broadcast(port, Now());
-  }
-  Wake();
-  return e;
+  return Command([&](swim::Engine& e, swim::Time now) { return e.broadcast(port, now); });
 }
 
 swim::CommandError Worker::SetPayload(const uint8_t* data, size_t size, bool present) {
-  swim::CommandError e;
-  {
-    std::lock_guard<std::mutex> lock(engine_mu_);
-    e = engine_.set_payload(data, size, present, Now());
-  }
-  Wake();
-  return e;
+  return Command([&](swim::Engine& e, swim::Time now) { return e.set_payload(data, size, present, now); });
 }
 
 swim::CommandError Worker::Quit() {
-  swim::CommandError e;
-  {
-    std::lock_guard<std::mutex> lock(engine_mu_);
-    e = engine_.quit(Now());
-  }
-  Wake();
-  return e;
+  return Command([&](swim::Engine& e, swim::Time now) { return e.quit(now); });
 }
 
 bool Worker::Configure(const swim::ConfigPatch& patch, WorkerError* err) {
@@ -343,8 +203,11 @@ bool Worker::Configure(const swim::ConfigPatch& patch, WorkerError* err) {
     }
     if (p.uri != current) {
       swim::Addr bound;
-      fd = BindFd(p.uri, &bound, err);
-      if (fd < 0) return false;
+      fd = BindUdpFd(p.uri, &bound, &err->message);
+      if (fd < 0) {
+        err->uv_code = fd;
+        return false;
+      }
       p.uri = bound;
     }
   }
@@ -395,7 +258,6 @@ Worker::Info Worker::GetInfo() const {
   i.ack_timeout = engine_.ack_timeout();
   i.gc_mode = engine_.gc_mode();
   i.size = engine_.size();
-  i.quitting = engine_.quitting();
   return i;
 }
 
@@ -419,9 +281,9 @@ void Worker::GetStats(swim::Stats* engine, WorkerStats* worker) const {
     std::lock_guard<std::mutex> lock(engine_mu_);
     *engine = engine_.stats();
   }
-  worker->send_errors = send_errors_.load(std::memory_order_relaxed);
-  worker->send_queued = send_queued_.load(std::memory_order_relaxed);
-  worker->receive_errors = receive_errors_.load(std::memory_order_relaxed);
+  worker->send_errors = udp_counters_.send_errors.load(std::memory_order_relaxed);
+  worker->send_queued = udp_counters_.send_queued.load(std::memory_order_relaxed);
+  worker->receive_errors = udp_counters_.receive_errors.load(std::memory_order_relaxed);
   uint64_t drops = 0;
   for (size_t i = 1; i < swim::io::kCipherDropCount; ++i) {
     worker->cipher_drops[i] = cipher_drops_[i].load(std::memory_order_relaxed);
@@ -434,10 +296,9 @@ void Worker::GetStats(swim::Stats* engine, WorkerStats* worker) const {
 
 void Worker::TakeEvents(std::vector<swim::MemberEvent>* out) {
   out->clear();
-  std::lock_guard<std::mutex> lock(events_mu_);
-  out->swap(pending_events_);
-  pending_index_.clear();
-  listener_told_ = false;
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  engine_.take_events(out);
+  events_told_ = false;
 }
 
 // --- lifecycle ------------------------------------------------------------------
@@ -456,21 +317,18 @@ bool Worker::Join() {
   return true;
 }
 
-bool Worker::Joined() const {
-  std::lock_guard<std::mutex> lock(join_mu_);
-  return joined_ || !started_;
-}
-
 std::string Worker::FatalError() const {
   std::lock_guard<std::mutex> lock(cmd_mu_);
   return fatal_;
 }
 
+#ifdef SWIM_TEST_HOOKS
 void Worker::InjectFatal(const std::string& why) {
   std::lock_guard<std::mutex> lock(cmd_mu_);
   injected_fatal_ = why.empty() ? std::string("injected fatal error") : why;
   if (async_open_) uv_async_send(&async_);
 }
+#endif  // SWIM_TEST_HOOKS
 
 // --- worker thread ----------------------------------------------------------------
 
@@ -484,7 +342,9 @@ void Worker::OnAsync(uv_async_t* h) {
     stop = w->stop_requested_;
     fd = w->pending_fd_;
     w->pending_fd_ = -1;
+#ifdef SWIM_TEST_HOOKS
     fatal.swap(w->injected_fatal_);
+#endif  // SWIM_TEST_HOOKS
   }
   if (stop) {
     if (fd >= 0) close(fd);
@@ -512,28 +372,9 @@ void Worker::OnTimer(uv_timer_t* h) {
   w->Step(nullptr, 0, nullptr);
 }
 
-void Worker::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  Worker* w = static_cast<Socket*>(h->data)->owner;
-  *buf = uv_buf_init(reinterpret_cast<char*>(w->recv_buf_), sizeof(w->recv_buf_));
-}
-
-void Worker::OnRecv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const struct sockaddr* addr,
-                    unsigned flags) {
-  Socket* s = static_cast<Socket*>(h->data);
-  Worker* w = s->owner;
-  if (nread < 0) {
-    // Transient on UDP (ICMP errors...); the protocol copes with loss.
-    w->receive_errors_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  if (addr == nullptr) return;  // nothing more to read now
-  if (addr->sa_family != AF_INET || (flags & UV_UDP_PARTIAL)) {
-    w->receive_errors_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  if (s != w->socket_) return;  // an old socket still draining after a rebind
-  swim::Addr from = FromSockaddr(*reinterpret_cast<const sockaddr_in*>(addr));
-  w->Step(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread), &from);
+void Worker::OnDatagram(UdpSocket* socket, const uint8_t* data, size_t size, swim::Addr from) {
+  if (socket != socket_) return;  // an old socket still draining after a rebind
+  Step(data, size, &from);
 }
 
 void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
@@ -548,17 +389,19 @@ void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
     data = opened_.data();
     size = opened_.size();
   }
+  bool tell = false;
   {
     std::lock_guard<std::mutex> lock(engine_mu_);
     swim::Time now = Now();
     if (from != nullptr) engine_.on_datagram(data, size, *from, now);
     if (now >= engine_.next_deadline()) engine_.on_timer(now);
     engine_.take_outbox(&outbox_);
-    if (engine_.has_events()) engine_.take_events(&events_);
+    // Commands on the JS thread add events too; they wake us, so this turn sees them.
+    if (!events_told_ && engine_.has_events()) events_told_ = tell = true;
     deadline_ = engine_.next_deadline();
     quitting_ = engine_.quitting();
   }
-  PublishEvents();
+  if (tell) listener_->OnEventsPending();
   SendAll();
   if (shutting_down_) return;
   if (deadline_ == swim::kNever) {
@@ -572,37 +415,11 @@ void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
   MaybeFinishQuit();
 }
 
-void Worker::PublishEvents() {
-  if (events_.empty()) return;
-  bool tell = false;
-  {
-    std::lock_guard<std::mutex> lock(events_mu_);
-    for (swim::MemberEvent& ev : events_) {
-      std::string key(reinterpret_cast<const char*>(ev.member.uuid.bytes), swim::kUuidSize);
-      auto it = pending_index_.find(key);
-      if (it == pending_index_.end()) {
-        pending_index_.emplace(std::move(key), pending_events_.size());
-        pending_events_.push_back(std::move(ev));
-        continue;
-      }
-      swim::MemberEvent& p = pending_events_[it->second];
-      if ((p.mask & swim::kEvDrop) && (ev.mask & swim::kEvNew) && !(ev.mask & swim::kEvDrop)) {
-        p = std::move(ev);  // dropped, then added again: only the new member is news
-      } else {
-        p.mask |= ev.mask;
-        p.member = std::move(ev.member);
-      }
-    }
-    if (!listener_told_ && !pending_events_.empty()) {
-      listener_told_ = true;
-      tell = true;
-    }
-  }
-  events_.clear();
-  if (tell) listener_->OnEventsPending();
-}
-
 void Worker::SendAll() {
+  if (socket_ == nullptr) {  // shutting down
+    outbox_.clear();
+    return;
+  }
   for (swim::Datagram& d : outbox_) {
     const uint8_t* data = d.bytes.data();
     size_t size = d.bytes.size();
@@ -614,71 +431,16 @@ void Worker::SendAll() {
       data = sealed_.data();
       size = sealed_.size();
     }
-    if (d.broadcast)
-      BroadcastOne(d.to.port, data, size);
-    else
-      SendOne(d.to, data, size);
+    uint64_t targets = 0;
+    if (!d.broadcast)
+      socket_->Send(d.to, data, size);
+    else if (socket_->Broadcast(d.to.port, data, size, &targets))
+      broadcast_targets_.store(targets, std::memory_order_relaxed);
   }
   outbox_.clear();
 }
 
-void Worker::SendOne(const swim::Addr& to, const uint8_t* data, size_t size) {
-  if (socket_ == nullptr) return;
-  sockaddr_in sa = ToSockaddr(to);
-  uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data)),
-                           static_cast<unsigned>(size));
-  int r = uv_udp_try_send(&socket_->handle, &b, 1, reinterpret_cast<const sockaddr*>(&sa));
-  if (r >= 0) return;
-  if (r != UV_EAGAIN && r != UV_ENOSYS) {
-    send_errors_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  // The socket buffer is full (or earlier sends are queued): keep a copy and queue it.
-  SendReq* req = new SendReq;
-  req->owner = this;
-  req->bytes.assign(data, data + size);
-  req->req.data = req;
-  uv_buf_t qb = uv_buf_init(reinterpret_cast<char*>(req->bytes.data()),
-                            static_cast<unsigned>(req->bytes.size()));
-  r = uv_udp_send(&req->req, &socket_->handle, &qb, 1, reinterpret_cast<const sockaddr*>(&sa),
-                  OnSendDone);
-  if (r != 0) {
-    delete req;
-    send_errors_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  send_queued_.fetch_add(1, std::memory_order_relaxed);
-}
-
-void Worker::OnSendDone(uv_udp_send_t* r, int status) {
-  SendReq* req = static_cast<SendReq*>(r->data);
-  Worker* w = req->owner;
-  delete req;
-  if (status < 0 && status != UV_ECANCELED) w->send_errors_.fetch_add(1, std::memory_order_relaxed);
-  w->MaybeFinishQuit();
-}
-
-// Sends to the broadcast address of every IPv4 interface that has one (IFF_BROADCAST).
-// A loopback-only host has none: nothing is sent and broadcast_targets reads 0.
-void Worker::BroadcastOne(uint16_t port, const uint8_t* data, size_t size) {
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) {
-    send_errors_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  uint64_t targets = 0;
-  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    if (!(i->ifa_flags & IFF_UP) || !(i->ifa_flags & IFF_BROADCAST)) continue;
-    if (i->ifa_broadaddr == nullptr || i->ifa_broadaddr->sa_family != AF_INET) continue;
-    swim::Addr to = FromSockaddr(*reinterpret_cast<const sockaddr_in*>(i->ifa_broadaddr));
-    to.port = port;
-    SendOne(to, data, size);
-    ++targets;
-  }
-  freeifaddrs(list);
-  broadcast_targets_.store(targets, std::memory_order_relaxed);
-}
+void Worker::OnSendDone() { MaybeFinishQuit(); }
 
 void Worker::ApplyPendingCipher() {
   std::unique_ptr<swim::io::PacketCipher> next;
@@ -694,40 +456,19 @@ void Worker::ApplyPendingCipher() {
 }
 
 void Worker::SwapSocket(int fd) {
-  Socket* s = new Socket;
-  s->owner = this;
-  s->handle.data = s;
-  int r = uv_udp_init(&loop_, &s->handle);
-  if (r != 0) {
-    delete s;
-    close(fd);
-    Fail(UvMessage("uv_udp_init", r));
+  UdpSocket* next = nullptr;
+  std::string message;
+  if (UdpSocket::Adopt(&loop_, fd, this, &udp_counters_, &next, &message) != 0) {
+    Fail(message);
     return;
   }
-  r = uv_udp_open(&s->handle, fd);
-  if (r == 0) {
-    uv_udp_set_broadcast(&s->handle, 1);
-    r = uv_udp_recv_start(&s->handle, OnAlloc, OnRecv);
-  } else {
-    close(fd);  // uv_udp_open did not take it
-  }
-  if (r != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->handle), OnHandleClosed);
-    Fail(UvMessage("switching socket", r));
-    return;
-  }
-  Socket* old = socket_;
-  socket_ = s;
-  if (old != nullptr) {
-    uv_udp_recv_stop(&old->handle);
-    uv_close(reinterpret_cast<uv_handle_t*>(&old->handle), OnHandleClosed);
-  }
+  if (socket_ != nullptr) socket_->Close();
+  socket_ = next;
 }
 
 void Worker::MaybeFinishQuit() {
   if (!quitting_ || shutting_down_) return;
-  bool flushed = outbox_.empty() &&
-                 (socket_ == nullptr || uv_udp_get_send_queue_count(&socket_->handle) == 0);
+  bool flushed = outbox_.empty() && (socket_ == nullptr || socket_->QueuedSends() == 0);
   if (flushed) {
     ClaimStop();
     BeginShutdown();
@@ -762,14 +503,8 @@ void Worker::BeginShutdown() {
     if (pending_fd_ >= 0) close(pending_fd_);
     pending_fd_ = -1;
   }
-  socket_ = nullptr;
   // Closing every handle ends uv_run; queued sends complete with ECANCELED first.
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, OnHandleClosed);
-      },
-      nullptr);
+  CloseHandles();
 }
 
 }  // namespace swim_io

@@ -1,6 +1,6 @@
 // The worker: one native thread per Swim instance that drives the sans-IO engine with a
-// private libuv loop (UDP socket, deadline timer, wake-up async). No N-API here; the
-// binding talks to it through WorkerListener and the methods below.
+// private libuv loop (UDP socket in io/udp_socket.h, deadline timer, wake-up async). No
+// N-API here; the binding talks to it through WorkerListener and the methods below.
 //
 // Threading model
 // - The engine is guarded by engine_mu_. The worker thread holds it only while calling
@@ -9,11 +9,13 @@
 //   caller's (JS) thread under the same lock, so they see and change a consistent state
 //   and return the engine's error synchronously; then they wake the worker, which sends
 //   what the command produced and re-arms its timer.
-// - Member events are merged per member in a pending list (events_mu_) until the JS side
-//   takes them; the listener is told once per batch, and never waited for.
+// - Member events stay in the engine, which merges them per member, until the JS side
+//   takes them (TakeEvents, under the engine lock). The worker keeps no copy: after a turn
+//   that leaves the engine with events it tells the listener, once until they are taken,
+//   and never waits for it.
 // - Lifecycle: a shared 32-bit state word NEW -> RUNNING -> STOPPING -> TERMINATED
-//   (DESIGN.md). RequestStop() and Join() are idempotent under their own locks; the
-//   worker thread writes TERMINATED as its very last act.
+//   (docs/architecture.md). RequestStop() and Join() are idempotent under their own locks;
+//   the worker thread writes TERMINATED as its very last act.
 #pragma once
 
 #include <uv.h>
@@ -23,11 +25,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/engine.h"
 #include "io/crypto.h"
+#include "io/udp_socket.h"
 
 namespace swim_io {
 
@@ -55,7 +57,7 @@ static_assert(sizeof(std::atomic<uint32_t>) == 4, "the state word must be 32 bit
 class WorkerListener {
  public:
   virtual ~WorkerListener() = default;
-  // Events were added to an empty pending list. Not called again until TakeEvents().
+  // The engine has events for the JS side. Not called again until TakeEvents().
   virtual void OnEventsPending() = 0;
   // The loop has ended and every handle is closed; the next and last thing the worker
   // thread does is to store TERMINATED.
@@ -93,7 +95,7 @@ struct WorkerStats {
   uint64_t broadcast_targets = 0; // broadcast addresses the last broadcast went to
 };
 
-class Worker {
+class Worker : private UdpSocket::Receiver {
  public:
   // Creates the loop and the socket and binds it on the caller's thread, then configures
   // the engine with the bound address. Returns null and fills *err on failure. The
@@ -130,7 +132,6 @@ class Worker {
     double heartbeat_rate = 0, ack_timeout = 0;
     swim::GcMode gc_mode = swim::GcMode::On;
     size_t size = 0;
-    bool quitting = false;
   };
   Info GetInfo() const;
   void Members(std::vector<swim::MemberSnapshot>* out) const;
@@ -138,7 +139,8 @@ class Worker {
   void Self(swim::MemberSnapshot* out) const;
   void GetStats(swim::Stats* engine, WorkerStats* worker) const;
 
-  // Moves out the events merged since the last call (JS thread).
+  // Replaces *out with the engine's events (merged per member since the last call), and
+  // lets the worker tell the listener about the next ones (JS thread).
   void TakeEvents(std::vector<swim::MemberEvent>* out);
 
   // --- lifecycle ---
@@ -148,27 +150,27 @@ class Worker {
   // Waits for the thread to end. Idempotent; must not be called from the worker thread.
   // True only for the call that joined it.
   bool Join();
-  bool Joined() const;
   // Non-empty when the worker ended because of an error (not close/quit).
   std::string FatalError() const;
   // True when the worker itself won RUNNING -> STOPPING (quit completed, fatal error).
   bool StoppedItself() const { return stopped_itself_.load(std::memory_order_acquire); }
-  // Test-only: make the worker fail as if its socket broke.
+#ifdef SWIM_TEST_HOOKS
+  // Makes the worker fail as if its socket broke.
   void InjectFatal(const std::string& why);
+#endif  // SWIM_TEST_HOOKS
 
   const std::shared_ptr<StateCell>& state() const { return state_; }
 
  private:
-  struct Socket;
-  struct SendReq;
-
   Worker(std::shared_ptr<StateCell> state, WorkerListener* listener, uint64_t seed);
   static swim::Time Now();
 
   bool InitLoop(WorkerError* err);
-  bool OpenSocketOnLoop(swim::Addr bind, swim::Addr* bound, WorkerError* err);
   void CloseLoopSynchronously();  // only while no thread runs the loop
   void Wake();
+  // Runs f(engine, now) under the engine lock, then wakes the worker to act on it.
+  template <typename F>
+  swim::CommandError Command(F f);
 
   static void ThreadMain(void* arg);
   void Run();
@@ -176,19 +178,15 @@ class Worker {
   // Worker-thread side.
   static void OnAsync(uv_async_t* h);
   static void OnTimer(uv_timer_t* h);
-  static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
-  static void OnRecv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const struct sockaddr* addr,
-                     unsigned flags);
-  static void OnSendDone(uv_udp_send_t* req, int status);
-  static void OnHandleClosed(uv_handle_t* h);
-  // One turn of work: feed a datagram (if any), run due timers, drain the engine's
-  // outputs under its lock, then publish events, send, and re-arm the timer unlocked.
+  void OnDatagram(UdpSocket* socket, const uint8_t* data, size_t size, swim::Addr from) override;
+  void OnSendDone() override;
+  // One turn of work: feed a datagram (if any), run due timers, take the engine's outbox
+  // and see whether it has events, under its lock; then tell the listener, send, and
+  // re-arm the timer unlocked.
   void Step(const uint8_t* data, size_t size, const swim::Addr* from);
   void SendAll();
-  void SendOne(const swim::Addr& to, const uint8_t* data, size_t size);
-  void BroadcastOne(uint16_t port, const uint8_t* data, size_t size);
-  void PublishEvents();
   void SwapSocket(int fd);
+  void CloseHandles();
   void ApplyPendingCipher();
   void Fail(const std::string& why);
   void BeginShutdown();
@@ -203,22 +201,19 @@ class Worker {
   // --- engine, guarded by engine_mu_ ---
   mutable std::mutex engine_mu_;
   swim::Engine engine_;
+  bool events_told_ = false;  // the listener knows of the engine's events; not yet taken
 
   // --- commands to the worker thread, guarded by cmd_mu_ ---
   mutable std::mutex cmd_mu_;
   bool async_open_ = false;  // the async handle accepts uv_async_send
   bool stop_requested_ = false;
   int pending_fd_ = -1;  // a socket bound by Configure(), for the worker to switch to
+#ifdef SWIM_TEST_HOOKS
   std::string injected_fatal_;
+#endif  // SWIM_TEST_HOOKS
   std::unique_ptr<swim::io::PacketCipher> pending_cipher_;
   bool has_pending_cipher_ = false;
   std::string fatal_;
-
-  // --- events, guarded by events_mu_ ---
-  std::mutex events_mu_;
-  std::vector<swim::MemberEvent> pending_events_;
-  std::unordered_map<std::string, size_t> pending_index_;  // uuid bytes -> index
-  bool listener_told_ = false;
 
   // --- thread, guarded by join_mu_ ---
   mutable std::mutex join_mu_;
@@ -233,20 +228,18 @@ class Worker {
   uv_async_t async_{};
   uv_timer_t timer_{};
   uv_timer_t quit_guard_{};
-  Socket* socket_ = nullptr;
+  UdpSocket* socket_ = nullptr;  // the current one; a replaced one closes by itself
   bool shutting_down_ = false;
   bool quit_guard_armed_ = false;
   std::unique_ptr<swim::io::PacketCipher> cipher_;  // null: plain text
   std::vector<swim::Datagram> outbox_;
-  std::vector<swim::MemberEvent> events_;
   std::vector<uint8_t> sealed_, opened_;
   swim::Time deadline_ = swim::kNever;
   bool quitting_ = false;
-  alignas(8) uint8_t recv_buf_[65536];
 
   // --- counters: written by the worker thread, read anywhere ---
-  std::atomic<uint64_t> send_errors_{0}, send_queued_{0}, receive_errors_{0}, seal_errors_{0},
-      broadcast_targets_{0};
+  UdpCounters udp_counters_;
+  std::atomic<uint64_t> seal_errors_{0}, broadcast_targets_{0};
   std::atomic<uint64_t> cipher_drops_[swim::io::kCipherDropCount] = {};
 };
 
