@@ -152,14 +152,7 @@ void CallJs(napi_env raw_env, napi_value js_cb, void* context, void* data) {
     std::vector<swim::MemberEvent> events;
     inst->worker->TakeEvents(&events);
     if (events.empty()) return;
-    Napi::Array arr = Napi::Array::New(env, events.size());
-    for (size_t i = 0; i < events.size(); ++i) {
-      Napi::Object ev = Napi::Object::New(env);
-      ev.Set("mask", Napi::Number::New(env, events[i].mask));
-      ev.Set("member", MemberToJs(env, events[i].member));
-      arr.Set(static_cast<uint32_t>(i), ev);
-    }
-    cb.Call({Napi::String::New(env, "events"), arr});
+    cb.Call({Napi::String::New(env, "events"), EventsToJs(env, events)});
     return;  // an exception stays pending: Node reports it as uncaught
   }
   if (kind == kNoticeExit) {
