@@ -36,6 +36,8 @@ struct AddonData {
   // hook (registered by InitSwim) stops and joins them before the env is torn down.
   std::unordered_map<SwimInstance*, std::shared_ptr<SwimInstance>> live_swims;
   SwimLifecycleCounters swim_counters;
+  // The interned names of js_convert.h, in JsName order; created on first use.
+  Napi::Reference<Napi::Array> js_names;
 };
 
 // Each JS-facing area registers its exports here; one file per area.

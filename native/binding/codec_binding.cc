@@ -32,57 +32,76 @@ void ThrowInvalid(Napi::Env env, const std::string& message) {
   ThrowCode(env, "ERR_SWIM_INVALID_ARG", message);
 }
 
-// Reads obj[key]; false when a getter threw (the exception stays pending).
-bool GetProp(Napi::Env env, Napi::Object obj, const char* key, Napi::Value* out) {
-  Napi::Value v = obj.Get(key);
-  if (env.IsExceptionPending()) return false;
-  *out = v;
+// Where a field sits in the packet ("packet.antiEntropy[3].uri"). Spelled out only for an
+// error message, so a valid packet builds no strings.
+struct Path {
+  const Path* parent;
+  const char* key;  // nullptr: element `index` of parent
+  uint32_t index;
+  std::string str() const {
+    if (key == nullptr) return parent->str() + "[" + std::to_string(index) + "]";
+    return parent != nullptr ? parent->str() + "." + key : std::string(key);
+  }
+};
+Path Field(const Path& parent, const char* key) { return Path{&parent, key, 0}; }
+
+// Reads obj[name] through the env's interned name; false when a getter threw (the
+// exception stays pending).
+bool GetProp(JsNames& n, const Napi::Object& obj, JsName name, Napi::Value* out) {
+  napi_value v;
+  if (napi_get_property(n.env(), obj, n[name], &v) != napi_ok) {
+    Napi::Env env(n.env());
+    if (!env.IsExceptionPending()) Napi::Error::New(env, "cannot read a packet property").ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = Napi::Value(n.env(), v);
   return true;
 }
 
-bool ToObject(Napi::Env env, Napi::Value v, const std::string& path, Napi::Object* out) {
-  if (!v.IsObject() || v.IsArray()) {
-    ThrowInvalid(env, path + " must be an object");
+bool ToObject(Napi::Env env, Napi::Value v, const Path& path, Napi::Object* out) {
+  napi_valuetype t = v.Type();
+  if ((t != napi_object && t != napi_function) || v.IsArray()) {
+    ThrowInvalid(env, path.str() + " must be an object");
     return false;
   }
   *out = v.As<Napi::Object>();
   return true;
 }
 
-bool ToU64(Napi::Env env, Napi::Value v, const std::string& path, uint64_t* out) {
+bool ToU64(Napi::Env env, Napi::Value v, const Path& path, uint64_t* out) {
   if (U64FromJs(v, out)) return true;
-  ThrowInvalid(env, path + " must be a non-negative integer (a bigint below 2^64, or a safe integer number)");
+  ThrowInvalid(env, path.str() + " must be a non-negative integer (a bigint below 2^64, or a safe integer number)");
   return false;
 }
 
-bool ToIncarnation(Napi::Env env, Napi::Value v, const std::string& path, swim::Incarnation* out) {
+bool ToIncarnation(JsNames& n, Napi::Value v, const Path& path, swim::Incarnation* out) {
+  Napi::Env env(n.env());
   Napi::Object o;
   if (!ToObject(env, v, path, &o)) return false;
   Napi::Value g, ver;
-  if (!GetProp(env, o, "generation", &g) || !ToU64(env, g, path + ".generation", &out->generation))
+  if (!GetProp(n, o, kGeneration, &g) || !ToU64(env, g, Field(path, "generation"), &out->generation))
     return false;
-  if (!GetProp(env, o, "version", &ver) || !ToU64(env, ver, path + ".version", &out->version))
-    return false;
+  if (!GetProp(n, o, kVersion, &ver) || !ToU64(env, ver, Field(path, "version"), &out->version)) return false;
   return true;
 }
 
-bool ToUuid(Napi::Env env, Napi::Value v, const std::string& path, swim::Uuid* out) {
+bool ToUuid(Napi::Env env, Napi::Value v, const Path& path, swim::Uuid* out) {
   if (UuidFromJs(v, out)) {
     if (!out->is_nil()) return true;
-    ThrowInvalid(env, path + " must not be the nil UUID");
+    ThrowInvalid(env, path.str() + " must not be the nil UUID");
     return false;
   }
-  ThrowInvalid(env, path + " must be a UUID string (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+  ThrowInvalid(env, path.str() + " must be a UUID string (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
   return false;
 }
 
-bool ToAddr(Napi::Env env, Napi::Value v, const std::string& path, swim::Addr* out) {
+bool ToAddr(Napi::Env env, Napi::Value v, const Path& path, swim::Addr* out) {
   if (AddrFromJs(v, out)) {
     if (out->ip != 0 && out->port != 0) return true;
-    ThrowInvalid(env, path + " must have a non-zero IP and port");
+    ThrowInvalid(env, path.str() + " must have a non-zero IP and port");
     return false;
   }
-  ThrowInvalid(env, path + " must be an 'a.b.c.d:port' string");
+  ThrowInvalid(env, path.str() + " must be an 'a.b.c.d:port' string");
   return false;
 }
 
@@ -92,94 +111,102 @@ struct MemberInput {
   std::vector<uint8_t> payload;
 };
 
-bool ToMember(Napi::Env env, Napi::Value v, const std::string& path, MemberInput* out) {
+bool ToMember(JsNames& n, Napi::Value v, const Path& path, MemberInput* out) {
+  Napi::Env env(n.env());
   Napi::Object o;
   if (!ToObject(env, v, path, &o)) return false;
   Napi::Value status, uri, uuid, inc, payload;
-  if (!GetProp(env, o, "status", &status)) return false;
+  if (!GetProp(n, o, kStatus, &status)) return false;
   if (!StatusFromJs(status, &out->record.status)) {
-    ThrowInvalid(env, path + ".status must be 'alive', 'suspected', 'dead' or 'left'");
+    ThrowInvalid(env, path.str() + ".status must be 'alive', 'suspected', 'dead' or 'left'");
     return false;
   }
-  if (!GetProp(env, o, "uri", &uri) || !ToAddr(env, uri, path + ".uri", &out->record.addr)) return false;
-  if (!GetProp(env, o, "uuid", &uuid) || !ToUuid(env, uuid, path + ".uuid", &out->record.uuid)) return false;
-  if (!GetProp(env, o, "incarnation", &inc) ||
-      !ToIncarnation(env, inc, path + ".incarnation", &out->record.incarnation))
+  if (!GetProp(n, o, kUri, &uri) || !ToAddr(env, uri, Field(path, "uri"), &out->record.addr)) return false;
+  if (!GetProp(n, o, kUuid, &uuid) || !ToUuid(env, uuid, Field(path, "uuid"), &out->record.uuid)) return false;
+  if (!GetProp(n, o, kIncarnation, &inc) ||
+      !ToIncarnation(n, inc, Field(path, "incarnation"), &out->record.incarnation))
     return false;
-  if (!GetProp(env, o, "payload", &payload)) return false;
+  if (!GetProp(n, o, kPayload, &payload)) return false;
   if (!payload.IsUndefined()) {
-    if (!payload.IsTypedArray() || payload.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      ThrowInvalid(env, path + ".payload must be a Uint8Array or Buffer");
+    bool typed = false;
+    napi_typedarray_type type = napi_int8_array;
+    size_t size = 0;
+    void* data = nullptr;
+    if (napi_is_typedarray(env, payload, &typed) != napi_ok || !typed ||
+        napi_get_typedarray_info(env, payload, &type, &size, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array) {
+      ThrowInvalid(env, path.str() + ".payload must be a Uint8Array or Buffer");
       return false;
     }
-    Napi::Uint8Array bytes = payload.As<Napi::Uint8Array>();
-    size_t n = bytes.ByteLength();
-    if (n > swim::kMaxPayloadSize) {
+    if (size > swim::kMaxPayloadSize) {
       ThrowCode(env, "ERR_SWIM_PAYLOAD_TOO_LARGE",
-                path + ".payload is " + std::to_string(n) + " bytes; at most " +
+                path.str() + ".payload is " + std::to_string(size) + " bytes; at most " +
                     std::to_string(swim::kMaxPayloadSize) + " are allowed");
       return false;
     }
-    const uint8_t* data = bytes.Data();
-    if (n != 0 && data != nullptr) out->payload.assign(data, data + n);
-    else out->payload.assign(n, 0);
+    const uint8_t* bytes = static_cast<const uint8_t*>(data);
+    if (size != 0 && bytes != nullptr) out->payload.assign(bytes, bytes + size);
+    else out->payload.assign(size, 0);
     out->record.has_payload = true;
   }
   return true;
 }
 
-bool ToMembers(Napi::Env env, Napi::Object packet, const char* key, size_t budget, bool* present,
+bool ToMembers(JsNames& n, Napi::Object packet, JsName key, const Path& path, size_t budget, bool* present,
                std::vector<MemberInput>* out) {
+  Napi::Env env(n.env());
   Napi::Value v;
-  if (!GetProp(env, packet, key, &v)) return false;
+  if (!GetProp(n, packet, key, &v)) return false;
   *present = false;
   if (v.IsUndefined()) return true;
-  std::string path = std::string("packet.") + key;
   if (!v.IsArray()) {
-    ThrowInvalid(env, path + " must be an array of member records");
+    ThrowInvalid(env, path.str() + " must be an array of member records");
     return false;
   }
-  Napi::Array arr = v.As<Napi::Array>();
-  uint32_t length = arr.Length();
+  uint32_t length = v.As<Napi::Array>().Length();
   // Refuse before touching the elements: a huge array could never fit anyway.
   size_t capacity = budget / kMinEncodedMember;
   if (length > capacity) {
     ThrowCode(env, "ERR_SWIM_ENCODE",
-              path + " has " + std::to_string(length) + " records; at most " +
+              path.str() + " has " + std::to_string(length) + " records; at most " +
                   std::to_string(capacity) + " fit in " + std::to_string(budget) + " bytes");
     return false;
   }
   out->resize(length);
   for (uint32_t i = 0; i < length; ++i) {
-    Napi::Value item = arr.Get(i);
-    if (env.IsExceptionPending()) return false;
-    if (!ToMember(env, item, path + "[" + std::to_string(i) + "]", &(*out)[i])) return false;
+    napi_value item;
+    if (napi_get_element(env, v, i, &item) != napi_ok) {
+      if (!env.IsExceptionPending()) Napi::Error::New(env).ThrowAsJavaScriptException();
+      return false;
+    }
+    if (!ToMember(n, Napi::Value(env, item), Path{&path, nullptr, i}, &(*out)[i])) return false;
   }
   *present = true;
   return true;
 }
 
-bool ToMeta(Napi::Env env, Napi::Value v, swim::Meta* meta) {
+bool ToMeta(JsNames& n, Napi::Value v, const Path& packet, swim::Meta* meta) {
+  Napi::Env env(n.env());
+  Path path = Field(packet, "meta");
   Napi::Object o;
-  if (!ToObject(env, v, "packet.meta", &o)) return false;
+  if (!ToObject(env, v, path, &o)) return false;
   Napi::Value version, uri, route;
-  if (!GetProp(env, o, "version", &version)) return false;
+  if (!GetProp(n, o, kVersion, &version)) return false;
   double d = version.IsNumber() ? version.As<Napi::Number>().DoubleValue() : 0;
   if (!(d >= 1 && d <= 4294967295.0 && d == static_cast<double>(static_cast<uint32_t>(d)))) {
     ThrowInvalid(env, "packet.meta.version must be an integer in 1..2^32-1");
     return false;
   }
   meta->version = static_cast<uint32_t>(d);
-  if (!GetProp(env, o, "uri", &uri) || !ToAddr(env, uri, "packet.meta.uri", &meta->src)) return false;
-  if (!GetProp(env, o, "route", &route)) return false;
+  if (!GetProp(n, o, kUri, &uri) || !ToAddr(env, uri, Field(path, "uri"), &meta->src)) return false;
+  if (!GetProp(n, o, kRoute, &route)) return false;
   if (!route.IsUndefined()) {
+    Path route_path = Field(path, "route");
     Napi::Object r;
-    if (!ToObject(env, route, "packet.meta.route", &r)) return false;
+    if (!ToObject(env, route, route_path, &r)) return false;
     Napi::Value src, dst;
-    if (!GetProp(env, r, "src", &src) || !ToAddr(env, src, "packet.meta.route.src", &meta->route.src))
-      return false;
-    if (!GetProp(env, r, "dst", &dst) || !ToAddr(env, dst, "packet.meta.route.dst", &meta->route.dst))
-      return false;
+    if (!GetProp(n, r, kSrc, &src) || !ToAddr(env, src, Field(route_path, "src"), &meta->route.src)) return false;
+    if (!GetProp(n, r, kDst, &dst) || !ToAddr(env, dst, Field(route_path, "dst"), &meta->route.dst)) return false;
     meta->has_route = true;
   }
   return true;
@@ -197,38 +224,41 @@ Napi::Value EncodePacket(const Napi::CallbackInfo& info) {
     }
     budget = static_cast<size_t>(d);
   }
+  const Path root{nullptr, "packet", 0};
   Napi::Object obj;
-  if (!ToObject(env, info.Length() > 0 ? info[0] : env.Undefined(), "packet", &obj)) return env.Undefined();
+  if (!ToObject(env, info.Length() > 0 ? info[0] : env.Undefined(), root, &obj)) return env.Undefined();
 
+  JsNames n(env);
   swim::Packet p;
   Napi::Value meta, source, fd, quit;
-  if (!GetProp(env, obj, "meta", &meta) || !ToMeta(env, meta, &p.meta)) return env.Undefined();
-  if (!GetProp(env, obj, "source", &source) || !ToUuid(env, source, "packet.source", &p.source))
+  if (!GetProp(n, obj, kMeta, &meta) || !ToMeta(n, meta, root, &p.meta)) return env.Undefined();
+  if (!GetProp(n, obj, kSource, &source) || !ToUuid(env, source, Field(root, "source"), &p.source))
     return env.Undefined();
-  if (!GetProp(env, obj, "failureDetection", &fd)) return env.Undefined();
+  if (!GetProp(n, obj, kFailureDetection, &fd)) return env.Undefined();
   if (!fd.IsUndefined()) {
+    Path fd_path = Field(root, "failureDetection");
     Napi::Object f;
-    if (!ToObject(env, fd, "packet.failureDetection", &f)) return env.Undefined();
+    if (!ToObject(env, fd, fd_path, &f)) return env.Undefined();
     Napi::Value type, inc;
-    if (!GetProp(env, f, "type", &type)) return env.Undefined();
-    std::string t = type.IsString() ? type.As<Napi::String>().Utf8Value() : std::string();
-    if (t == "ping") p.failure_detection.type = swim::FdType::Ping;
-    else if (t == "ack") p.failure_detection.type = swim::FdType::Ack;
+    if (!GetProp(n, f, kType, &type)) return env.Undefined();
+    if (type.StrictEquals(Napi::Value(env, n[kPing]))) p.failure_detection.type = swim::FdType::Ping;
+    else if (type.StrictEquals(Napi::Value(env, n[kAck]))) p.failure_detection.type = swim::FdType::Ack;
     else {
       ThrowInvalid(env, "packet.failureDetection.type must be 'ping' or 'ack'");
       return env.Undefined();
     }
-    if (!GetProp(env, f, "incarnation", &inc) ||
-        !ToIncarnation(env, inc, "packet.failureDetection.incarnation", &p.failure_detection.incarnation))
+    if (!GetProp(n, f, kIncarnation, &inc) ||
+        !ToIncarnation(n, inc, Field(fd_path, "incarnation"), &p.failure_detection.incarnation))
       return env.Undefined();
     p.has_failure_detection = true;
   }
   std::vector<MemberInput> diss, ae;
-  if (!ToMembers(env, obj, "dissemination", budget, &p.has_dissemination, &diss)) return env.Undefined();
-  if (!ToMembers(env, obj, "antiEntropy", budget, &p.has_anti_entropy, &ae)) return env.Undefined();
-  if (!GetProp(env, obj, "quit", &quit)) return env.Undefined();
+  if (!ToMembers(n, obj, kDissemination, Field(root, "dissemination"), budget, &p.has_dissemination, &diss) ||
+      !ToMembers(n, obj, kAntiEntropy, Field(root, "antiEntropy"), budget, &p.has_anti_entropy, &ae))
+    return env.Undefined();
+  if (!GetProp(n, obj, kQuit, &quit)) return env.Undefined();
   if (!quit.IsUndefined()) {
-    if (!ToIncarnation(env, quit, "packet.quit", &p.quit)) return env.Undefined();
+    if (!ToIncarnation(n, quit, Field(root, "quit"), &p.quit)) return env.Undefined();
     p.has_quit = true;
   }
 
@@ -255,55 +285,54 @@ Napi::Value EncodePacket(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(env, buf.data(), res.size);
 }
 
-Napi::Array RecordsToJs(Napi::Env env, const std::vector<swim::MemberRecord>& list) {
-  Napi::Array arr = Napi::Array::New(env, list.size());
-  for (size_t i = 0; i < list.size(); ++i) {
-    const swim::MemberRecord& m = list[i];
-    arr.Set(static_cast<uint32_t>(i),
-            RecordToJs(env, m.status, m.addr, m.uuid, m.incarnation, m.has_payload, m.payload.data, m.payload.size));
-  }
+napi_value RecordsToJs(JsNames& n, const std::vector<swim::MemberRecord>& list) {
+  napi_value arr;
+  if (napi_create_array(n.env(), &arr) != napi_ok) return nullptr;
+  for (const swim::MemberRecord& m : list)
+    if (!RecordToJs(n, arr, m.status, m.addr, m.uuid, m.incarnation, m.has_payload, m.payload.data, m.payload.size))
+      return nullptr;
   return arr;
 }
 
 // decodePacket(buf) -> packet object, or { error, where } when the datagram is rejected.
 Napi::Value DecodePacket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+  napi_typedarray_type type = napi_int8_array;
+  size_t size = 0;
+  void* data = nullptr;
+  bool typed = false;
+  if (info.Length() < 1 || napi_is_typedarray(env, info[0], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, info[0], &type, &size, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
     ThrowInvalid(env, "decodePacket expects a Uint8Array or Buffer");
     return env.Undefined();
   }
-  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  JsNames n(env);
   swim::Packet p;
-  swim::DecodeResult r = swim::decode_packet(bytes.ByteLength() == 0 ? nullptr : bytes.Data(), bytes.ByteLength(), &p);
+  swim::DecodeResult r = swim::decode_packet(size == 0 ? nullptr : static_cast<const uint8_t*>(data), size, &p);
   if (!r.ok()) {
-    Napi::Object err = Napi::Object::New(env);
-    err.Set("error", Napi::String::New(env, swim::decode_error_name(r.error)));
-    err.Set("where", Napi::String::New(env, r.where));
-    return err;
+    JsFields err;
+    err.Add(kError, AsciiToJs(env, swim::decode_error_name(r.error))).Add(kWhere, Napi::String::New(env, r.where));
+    return Napi::Value(env, err.Build(n));
   }
-  Napi::Object out = Napi::Object::New(env);
-  Napi::Object meta = Napi::Object::New(env);
-  meta.Set("version", Napi::Number::New(env, p.meta.version));
-  meta.Set("uri", AddrToJs(env, p.meta.src));
+  JsFields meta, out;
+  meta.Add(kVersion, Napi::Number::New(env, p.meta.version)).Add(kUri, AddrToJs(env, p.meta.src));
   if (p.meta.has_route) {
-    Napi::Object route = Napi::Object::New(env);
-    route.Set("src", AddrToJs(env, p.meta.route.src));
-    route.Set("dst", AddrToJs(env, p.meta.route.dst));
-    meta.Set("route", route);
+    JsFields route;
+    route.Add(kSrc, AddrToJs(env, p.meta.route.src)).Add(kDst, AddrToJs(env, p.meta.route.dst));
+    meta.Add(kRoute, route.Build(n));
   }
-  out.Set("meta", meta);
-  out.Set("source", UuidToJs(env, p.source));
+  out.Add(kMeta, meta.Build(n)).Add(kSource, UuidToJs(env, p.source));
   if (p.has_failure_detection) {
-    Napi::Object fd = Napi::Object::New(env);
-    fd.Set("type", Napi::String::New(env, p.failure_detection.type == swim::FdType::Ping ? "ping" : "ack"));
-    fd.Set("incarnation", IncarnationToJs(env, p.failure_detection.incarnation));
-    out.Set("failureDetection", fd);
+    JsFields fd;
+    fd.Add(kType, n[p.failure_detection.type == swim::FdType::Ping ? kPing : kAck]);
+    fd.Add(kIncarnation, IncarnationToJs(n, p.failure_detection.incarnation));
+    out.Add(kFailureDetection, fd.Build(n));
   }
-  if (p.has_dissemination) out.Set("dissemination", RecordsToJs(env, p.dissemination));
-  if (p.has_anti_entropy) out.Set("antiEntropy", RecordsToJs(env, p.anti_entropy));
-  if (p.has_quit) out.Set("quit", IncarnationToJs(env, p.quit));
-  return out;
+  if (p.has_dissemination) out.Add(kDissemination, RecordsToJs(n, p.dissemination));
+  if (p.has_anti_entropy) out.Add(kAntiEntropy, RecordsToJs(n, p.anti_entropy));
+  if (p.has_quit) out.Add(kQuit, IncarnationToJs(n, p.quit));
+  return Napi::Value(env, out.Build(n));
 }
 
 }  // namespace

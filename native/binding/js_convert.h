@@ -18,12 +18,70 @@
 
 namespace swim_binding {
 
+// The property names and constant strings of these shapes, and two functions making the
+// per-member objects from object literals. All are made once per env by one small script
+// (its string literals come out interned; AddonData keeps the array) and fetched at most
+// once per call through a JsNames, so building or reading an object never creates and
+// interns a key string per property. Statuses come first, in swim::Status order.
+enum JsName : uint8_t {
+  kAlive, kSuspected, kDead, kLeft, kPing, kAck,
+  kStatus, kUri, kUuid, kIncarnation, kPayload, kGeneration, kVersion, kIsSelf, kMask, kMember,
+  kMeta, kRoute, kSrc, kDst, kSource, kFailureDetection, kType, kDissemination, kAntiEntropy,
+  kQuit, kError, kWhere,
+  // Not names: functions making a record and an incarnation (JsNames::Make).
+  kMakeRecord, kMakeIncarnation,
+  kJsNameCount
+};
+
+class JsNames {
+ public:
+  explicit JsNames(napi_env env) : env_(env) {}
+  napi_env env() const { return env_; }
+  // nullptr only if the engine failed (an exception may be pending).
+  napi_value operator[](JsName n) { return values_[n] != nullptr ? values_[n] : Load(n); }
+  // Calls the kMake* function `shape`; nullptr if an argument is nullptr or the call failed.
+  napi_value Make(JsName shape, size_t argc, const napi_value* argv);
+
+ private:
+  napi_value Load(JsName n);
+  napi_env env_;
+  napi_value list_ = nullptr;  // AddonData::js_names
+  napi_value values_[kJsNameCount] = {};
+};
+
+// The data properties of a new plain object, in order; Build makes it with one
+// napi_define_properties call. Builders on raw napi_values return nullptr when an N-API
+// call failed (or a value given to them was nullptr).
+struct JsFields {
+  static constexpr size_t kMax = 8;
+  JsName keys[kMax];
+  napi_value values[kMax];
+  size_t count = 0;
+  JsFields& Add(JsName key, napi_value value) {
+    if (count < kMax) {
+      keys[count] = key;
+      values[count] = value;
+    }
+    ++count;
+    return *this;
+  }
+  napi_value Build(JsNames& n) const;
+};
+napi_value IncarnationToJs(JsNames& n, const swim::Incarnation& inc);
+// The record is also appended to the array `list` unless that is nullptr.
+napi_value RecordToJs(JsNames& n, napi_value list, swim::Status status, const swim::Addr& addr,
+                      const swim::Uuid& uuid, const swim::Incarnation& inc, bool has_payload,
+                      const uint8_t* payload, size_t size);
+// An ASCII string (created as Latin-1: no UTF-8 decoding).
+napi_value AsciiToJs(napi_env env, const char* text, size_t len = NAPI_AUTO_LENGTH);
+
 Napi::String UuidToJs(Napi::Env env, const swim::Uuid& uuid);
 Napi::String AddrToJs(Napi::Env env, const swim::Addr& addr);
 Napi::String StatusToJs(Napi::Env env, swim::Status status);
 Napi::String GcModeToJs(Napi::Env env, swim::GcMode mode);
 Napi::Object IncarnationToJs(Napi::Env env, const swim::Incarnation& inc);
 
+// The parsers read strings into a stack buffer (no valid token is longer than 36 bytes).
 bool UuidFromJs(const Napi::Value& v, swim::Uuid* out);
 bool AddrFromJs(const Napi::Value& v, swim::Addr* out);
 bool StatusFromJs(const Napi::Value& v, swim::Status* out);

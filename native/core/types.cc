@@ -1,7 +1,5 @@
 #include "core/types.h"
 
-#include <cstdio>
-
 namespace swim {
 
 namespace {
@@ -90,9 +88,30 @@ bool addr_parse(const char* text, size_t len, Addr* out) {
   return true;
 }
 
+namespace {
+
+// "%u" by hand: snprintf's format parsing cost more than decoding a whole member record.
+char* format_decimal(uint32_t v, char* out) {
+  char digits[10];
+  size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n != 0) *out++ = digits[--n];
+  return out;
+}
+
+}  // namespace
+
 void addr_format(const Addr& addr, char out[22]) {
-  std::snprintf(out, 22, "%u.%u.%u.%u:%u", (addr.ip >> 24) & 0xff, (addr.ip >> 16) & 0xff,
-                (addr.ip >> 8) & 0xff, addr.ip & 0xff, static_cast<unsigned>(addr.port));
+  char* o = out;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    o = format_decimal((addr.ip >> shift) & 0xff, o);
+    *o++ = shift != 0 ? '.' : ':';
+  }
+  o = format_decimal(addr.port, o);
+  *o = '\0';
 }
 
 const char* status_name(Status s) {
