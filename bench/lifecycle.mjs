@@ -1,4 +1,4 @@
-// Lifecycle costs (issue 5):
+// Lifecycle costs:
 // - instances created + closed per second: sequentially (create, await close) and in
 //   batches of 100 (create 100, close them all);
 // - time from dropping a running instance to its thread being gone, under forced GC

@@ -1,4 +1,4 @@
-// Issue 5, in process: lifecycle details of the API and the test hooks.
+// In process: lifecycle details of the API and the test hooks.
 import { describe, expect, it } from 'vitest';
 import { Swim } from '../src/index';
 import { injectFatalError, lifecycleCounters, runFinalizer, stateOf, stopNativeUnchecked } from '../src/testing';

@@ -1,4 +1,4 @@
-// Issue 5: events and the end of an instance; the unclosed warning; leaks.
+// Events and the end of an instance; the unclosed warning; leaks.
 import { describe, expect, it } from 'vitest';
 import { runFixture, SCALE } from './helpers/lifecycle';
 

@@ -1,4 +1,4 @@
-// Issue 5: thousands of instances under a 32 MiB heap (closed, quit, dropped running and
+// Thousands of instances under a 32 MiB heap (closed, quit, dropped running and
 // collected by memory pressure), then every way a process ends, with instances running.
 import { describe, expect, it } from 'vitest';
 import { runFixture, SCALE } from './helpers/lifecycle';

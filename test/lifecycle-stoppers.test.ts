@@ -1,4 +1,4 @@
-// Issue 5: the seed scenario (a terminated instance dropped, collected, stopped natively
+// The seed scenario (a terminated instance dropped, collected, stopped natively
 // without the word, finalized) and every order of racing stoppers. Each in a child process.
 import { describe, expect, it } from 'vitest';
 import { runFixture } from './helpers/lifecycle';

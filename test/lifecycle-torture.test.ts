@@ -1,4 +1,4 @@
-// Issue 5: a bounded randomized torture run (scripts/torture.mjs): 10 child processes,
+// A bounded randomized torture run (scripts/torture.mjs): 10 child processes,
 // each a seeded random sequence of lifecycle events across the process and worker_threads
 // ending in a random way. The seeds derive from a printed base seed (SWIM_TORTURE_SEED,
 // else a fixed one), so any failure replays with `npm run torture -- --runs 1 --seed <seed>`.

@@ -1,4 +1,4 @@
-// Issue 5: worker_threads. Workers terminated while their instances deliver events, or
+// worker_threads: Workers terminated while their instances deliver events, or
 // ending by process.exit(), an uncaught exception, a throwing handler or closing; 200
 // times, several at once; then many workers at once whose instances form one cluster
 // (the addon is context-aware: per-env state, independent instances). Threads and fds
