@@ -23,6 +23,8 @@
         "native/core/messages.cc",
         "native/core/engine.cc",
         "native/core/engine_checks.cc",
+        "native/core/lifeguard.cc",
+        "native/core/suspicion.cc",
         "native/binding/crypto_binding.cc",
         "native/io/crypto.cc",
         "native/binding/swim_binding.cc",

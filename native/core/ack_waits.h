@@ -17,11 +17,11 @@ class AckWaits {
   explicit AckWaits(MemberTable& table) : table_(table) {}
 
   // The member waits for an ack until `deadline`, unless it already waits: as Tarantool,
-  // a pending deadline is not extended.
-  void start(uint32_t slot, int64_t deadline);
+  // a pending deadline is not extended. `sent`: when the awaited ping went out.
+  void start(uint32_t slot, int64_t sent, int64_t deadline);
   // Pops the next member whose wait ended at or before `now`, clears its wait and returns
-  // its slot; kNoSlot when none is due.
-  uint32_t pop_expired(int64_t now);
+  // its slot (and the wait's `sent` time); kNoSlot when none is due.
+  uint32_t pop_expired(int64_t now, int64_t* sent = nullptr);
   // Deadline of the top entry, or INT64_MAX when empty. A stale top only causes an early
   // wake-up that finds nothing to do.
   int64_t next_deadline() const { return heap_.empty() ? INT64_MAX : heap_.front().deadline; }
@@ -33,6 +33,7 @@ class AckWaits {
  private:
   struct Entry {
     int64_t deadline;
+    int64_t sent;
     uint32_t slot;
   };
   // std heap functions build a max-heap; invert for "earliest deadline on top". The slot

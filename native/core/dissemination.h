@@ -22,6 +22,8 @@ class DisseminationQueue {
 
   uint32_t head() const { return head_; }  // kNoSlot when empty
   uint32_t next(uint32_t slot) const { return table_.at(slot).diss_next; }
+  uint32_t tail() const { return tail_; }  // the newest; kNoSlot when empty
+  uint32_t prev(uint32_t slot) const { return table_.at(slot).diss_prev; }
 
   // Self-check for test builds: links, flags and TTDs agree. nullptr when fine.
   const char* check() const;

@@ -70,6 +70,10 @@ CommandError Engine::configure(const ConfigPatch& cfg, Time now) {
   }
   if (cfg.has_gc_mode) e.gc = cfg.gc_mode;
   if (cfg.has_indirect_ping_count) e.indirect_k = cfg.indirect_ping_count;
+  if (cfg.has_lifeguard && cfg.lifeguard != e.lifeguard) {
+    e.lifeguard = cfg.lifeguard;
+    e.awareness.reset();  // off: Tarantool's timing exactly; on: start healthy
+  }
 
   if (first) {
     MemberRecord def;
@@ -211,6 +215,8 @@ CommandError Engine::quit(Time now) {
   e.round_deadline = kNever;
   e.waits.clear();
   e.pending.clear();
+  for (uint32_t s = 0; s < e.table.capacity(); ++s) e.member_at(s).set(MemberFlag::Suspicion, false);
+  e.suspicions.clear();
   e.check_invariants("quit");
   return CommandError::Ok;
 }
@@ -267,6 +273,7 @@ Uuid Engine::uuid() const { return impl_->configured() ? impl_->table.at(impl_->
 GcMode Engine::gc_mode() const { return impl_->gc; }
 double Engine::heartbeat_rate() const { return impl_->heartbeat_s; }
 double Engine::ack_timeout() const { return impl_->ack_timeout_s; }
+bool Engine::lifeguard() const { return impl_->lifeguard; }
 size_t Engine::size() const { return impl_->table.size(); }
 
 bool Engine::member(const Uuid& uuid, MemberSnapshot* out) const {
@@ -295,6 +302,9 @@ void Engine::members(std::vector<MemberSnapshot>* out) const {
   }
 }
 
-const Stats& Engine::stats() const { return impl_->stats; }
+const Stats& Engine::stats() const {
+  impl_->stats.awareness = static_cast<uint32_t>(impl_->awareness.score());
+  return impl_->stats;
+}
 
 }  // namespace swim

@@ -54,6 +54,11 @@ struct ConfigPatch {
   GcMode gc_mode = GcMode::On;
   bool has_indirect_ping_count = false;
   uint32_t indirect_ping_count = 2;  // k proxies for an indirect ping, >= 1
+  // Lifeguard (docs/protocol.md#lifeguard): local health, dynamic suspicion, buddy system.
+  // Local rules only: the wire stays Tarantool's. The engine's default is off (Tarantool's
+  // timing); the JS layer turns it on by default (src/config.ts).
+  bool has_lifeguard = false;
+  bool lifeguard = false;
 };
 
 enum class CommandError : uint8_t {
@@ -108,6 +113,10 @@ struct Stats {
   uint64_t indirect_pings_sent = 0;     // requests we asked proxies to forward
   uint64_t indirect_pings_forwarded = 0;  // as a proxy
   uint64_t ack_timeouts = 0;
+  // Lifeguard: missed acks charged to ourselves (nobody answered us meanwhile), not to the
+  // member; and the local health score now (0..8), which stretches our timeouts.
+  uint64_t ack_timeouts_self = 0;
+  uint32_t awareness = 0;
 };
 
 class Engine {
@@ -152,6 +161,7 @@ class Engine {
   GcMode gc_mode() const;
   double heartbeat_rate() const;
   double ack_timeout() const;
+  bool lifeguard() const;
   size_t size() const;  // members including self
   bool member(const Uuid& uuid, MemberSnapshot* out) const;
   void self(MemberSnapshot* out) const;

@@ -27,8 +27,14 @@ void Engine::Impl::check_invariants(const char* where) const {
     if ((x.payload == nullptr) != (x.payload_size == 0)) fail("payload pointer/size mismatch");
     if (x.has(MemberFlag::WaitingAck) && !quitting && !waits.contains(s, x.ping_deadline))
       fail("waiting without a heap entry");
+    if (x.has(MemberFlag::Suspicion) != suspicions.contains(s)) fail("suspicion flag and record disagree");
+    if (!quitting && x.has(MemberFlag::Suspicion) != (x.status == Status::Suspected && s != self))
+      fail("suspicion record without a suspected member (or the reverse)");
+    if (x.has(MemberFlag::Suspicion) && suspicions.find(s)->incarnation != x.incarnation)
+      fail("suspicion of another incarnation");
   }
   if (live != table.size()) fail("size mismatch");
+  if (suspicions.size() > table.size()) fail("suspicions of members that are gone");
   if (const char* bad = dissemination.check()) fail(bad);
   if (const char* bad = events.check(table)) fail(bad);
   if (const char* bad = pending.check()) fail(bad);

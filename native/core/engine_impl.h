@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/ack_waits.h"
+#include "core/awareness.h"
 #include "core/codec.h"
 #include "core/dissemination.h"
 #include "core/engine.h"
@@ -20,6 +21,8 @@
 #include "core/member_table.h"
 #include "core/probe_queue.h"
 #include "core/rng.h"
+#include "core/sampler.h"
+#include "core/suspicion.h"
 
 namespace swim {
 
@@ -39,6 +42,16 @@ struct Engine::Impl {
   Time ack_timeout = 30 * kSecond;
   GcMode gc = GcMode::On;
   uint32_t indirect_k = 2;
+  bool lifeguard = false;
+
+  // Lifeguard (lifeguard.cc): our local health, the suspicions we hold, when an ack (to any
+  // ping of ours) last arrived, and who sent the datagram being processed (uuid_hash; 0
+  // outside on_datagram: our own verdicts).
+  Awareness awareness;
+  Suspicions suspicions;
+  Time last_ack_at = INT64_MIN / 2;
+  uint64_t gossip_from = 0;
+  Sampler sampler;  // proxies and anti-entropy records, drawn uniformly
 
   // Round: a shuffled list of slots, consumed one per step. Entries of members deleted or
   // turned 'left' meanwhile are skipped (their MemberFlag::InRound is clear).
@@ -63,6 +76,7 @@ struct Engine::Impl {
 
   // Scratch, kept for their capacity.
   Packet in, out;
+  std::vector<uint32_t> out_slots;  // slot of each record of out.dissemination (kNoSlot: not queued)
   uint8_t buf[kMaxPacketSize];
 
   Member& member_at(uint32_t slot) { return table.at(slot); }
@@ -89,8 +103,17 @@ struct Engine::Impl {
   Time probe_ready_at() const;
   void pump_probes();
 
+  // --- lifeguard.cc: local health, dynamic suspicion (docs/protocol.md#lifeguard)
+  Time ack_wait() const;        // ack timeout, stretched by the local health score
+  Time round_interval() const;  // heartbeat, likewise
+  bool miss_counts(Time sent);  // false: the missed ack is charged to us, not the member
+  void sync_suspicion(uint32_t slot);
+  void confirm_suspicions(const Uuid& from, const std::vector<MemberRecord>& list);
+  bool suspicion_over(uint32_t slot) const;
+  void on_acked(uint32_t slot);
+
   // --- failure_detection.cc
-  void wait_ack(uint32_t slot);
+  void wait_ack(uint32_t slot, bool indirect = false);
   void send_indirect_pings(uint32_t target);
   void check_acks();
   void new_round();
@@ -100,9 +123,10 @@ struct Engine::Impl {
   void process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy);
 
   // --- messages.cc
-  void build_message(FdType type);
-  void emit(const Packet& p, Addr to, bool broadcast);
-  void send_fd(FdType type, Addr to, const Addr* proxy);
+  void build_message(FdType type, uint32_t buddy = kNoSlot);
+  uint32_t emit(const Packet& p, Addr to, bool broadcast);
+  uint32_t send_fd(FdType type, Addr to, const Addr* proxy, uint32_t buddy = kNoSlot);
+  void count_transmissions(uint32_t fitted);
   void count_drop(uint64_t* counter);
   void on_datagram(const uint8_t* data, size_t size);
 

@@ -20,40 +20,53 @@ constexpr uint8_t kNoAcksToGc = 2;
 
 }  // namespace
 
-void Engine::Impl::wait_ack(uint32_t slot) { waits.start(slot, now + ack_timeout); }
+// With lifeguard, an ack that may come through a proxy gets twice the time (as Tarantool
+// gives indirect pings), and every wait stretches with our local health (lifeguard.cc).
+void Engine::Impl::wait_ack(uint32_t slot, bool indirect) {
+  Time t = ack_wait();
+  if (lifeguard && indirect) t *= 2;
+  waits.start(slot, now, now + t);
+}
 
 // Pings `target` through up to k distinct random alive members (never self, never the
 // target or anyone at its address). Tarantool means to do this but sends via everyone.
 void Engine::Impl::send_indirect_pings(uint32_t target) {
-  uint32_t cap = table.capacity();
-  uint32_t start = rng.below(cap);
   Addr dst = member_at(target).addr();
   uint32_t sent = 0;
-  for (uint32_t i = 0; i < cap && sent < indirect_k; ++i) {
-    uint32_t s = start + i < cap ? start + i : start + i - cap;
+  sampler.begin(table.capacity());
+  for (uint32_t s = sampler.next(rng); s != kNoSlot && sent < indirect_k; s = sampler.next(rng)) {
     const Member& x = member_at(s);
     if (!x.live() || s == self || s == target || x.status != Status::Alive || x.addr() == dst) continue;
     Addr proxy = x.addr();
-    send_fd(FdType::Ping, dst, &proxy);
+    send_fd(FdType::Ping, dst, &proxy, target);
     ++sent;
   }
   stats.indirect_pings_sent += sent;
 }
 
 void Engine::Impl::check_acks() {
-  for (uint32_t slot = waits.pop_expired(now); slot != kNoSlot; slot = waits.pop_expired(now)) {
+  Time sent = 0;
+  for (uint32_t slot = waits.pop_expired(now, &sent); slot != kNoSlot; slot = waits.pop_expired(now, &sent)) {
     Member& x = member_at(slot);
-    if (x.unacked < UINT8_MAX) ++x.unacked;
     ++stats.ack_timeouts;
+    // Lifeguard: a miss while nobody answered us at all is charged to us, and the member's
+    // count starts again (its misses must be consecutive and ours to count).
+    bool counts = x.status == Status::Dead || x.status == Status::Left || miss_counts(sent);
+    if (!counts)
+      x.unacked = 0;
+    else if (x.unacked < UINT8_MAX)
+      ++x.unacked;
     switch (x.status) {
       case Status::Alive:
-        if (x.unacked >= kNoAcksToSuspect) {
+        if (counts && x.unacked >= kNoAcksToSuspect) {
           x.status = Status::Suspected;
           on_update(slot, kEvNewStatus);
         }
         break;
       case Status::Suspected:
-        if (x.unacked >= kNoAcksToDead) {
+        // Lifeguard: dead once the suspicion has lasted its dynamic timeout (fewer
+        // confirmations, longer) and our own ping is still unanswered.
+        if (counts && (lifeguard ? suspicion_over(slot) : x.unacked >= kNoAcksToDead)) {
           x.status = Status::Dead;
           on_update(slot, kEvNewStatus);
         }
@@ -70,10 +83,11 @@ void Engine::Impl::check_acks() {
     }
     // Not dead yet: ask others to reach it too, so a broken direct link alone never
     // produces a suspicion (and a suspicion gets every chance to be refuted).
-    if (x.status == Status::Alive || x.status == Status::Suspected) send_indirect_pings(slot);
-    send_fd(FdType::Ping, x.addr(), nullptr);
+    bool indirect = x.status == Status::Alive || x.status == Status::Suspected;
+    if (indirect) send_indirect_pings(slot);
+    send_fd(FdType::Ping, x.addr(), nullptr, slot);
     ++stats.pings_sent;
-    wait_ack(slot);
+    wait_ack(slot, indirect);
   }
 }
 
@@ -108,8 +122,9 @@ uint32_t Engine::Impl::next_round_target() {
   }
 }
 
-// After each round step every queued event has been sent once more (or starved: TTDs
-// tick for the whole queue, as in Tarantool, so old news cannot crowd out new).
+// Transmissions are counted as a round step's ping sends them (messages.cc,
+// count_transmissions). A round step that sends nothing (only left members besides self) ticks the whole queue instead,
+// so those left members still expire.
 void Engine::Impl::decrease_ttd() {
   uint32_t s = dissemination.head();
   while (s != kNoSlot) {
@@ -131,16 +146,17 @@ void Engine::Impl::round_step() {
     round_deadline = kNever;  // idle until someone is added
     return;
   }
-  round_deadline = now + heartbeat;
+  round_deadline = now + round_interval();
   uint32_t target = next_round_target();
   if (target != kNoSlot) {
-    send_fd(FdType::Ping, member_at(target).addr(), nullptr);
+    count_transmissions(send_fd(FdType::Ping, member_at(target).addr(), nullptr, target));
     ++stats.pings_sent;
     wait_ack(target);
+  } else {
+    // Nobody to ping (only left members besides self): tick anyway, or those left
+    // members would never expire.
+    decrease_ttd();
   }
-  // Ticks even with nobody to ping (only left members besides self), or those left
-  // members would never expire.
-  decrease_ttd();
 }
 
 // A ping or an ack from `uuid` at `src` (through `proxy` when routed).
@@ -158,8 +174,10 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
   if (slot == kNoSlot) return;  // outdated message: ignore pings and acks alike
   Member& x = member_at(slot);
   // A message straight from the member at its current incarnation proves it alive,
-  // whatever the rumours said.
-  if (incarnation_cmp(fd.incarnation, x.incarnation) == 0 && x.status != Status::Alive) {
+  // whatever the rumours said; but a member that left stays left (only a newer
+  // incarnation, merged above, brings it back).
+  if (incarnation_cmp(fd.incarnation, x.incarnation) == 0 && x.status != Status::Alive &&
+      x.status != Status::Left) {
     x.status = Status::Alive;
     on_update(slot, kEvNewStatus);
   }
@@ -167,6 +185,7 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
     send_fd(FdType::Ack, x.addr(), proxy);
     ++stats.acks_sent;
   } else {
+    on_acked(slot);
     x.unacked = 0;
     x.set(MemberFlag::WaitingAck, false);
   }

@@ -61,6 +61,7 @@ void Engine::Impl::on_update(uint32_t slot, uint32_t mask) {
   x.unacked = 0;
   x.status_ttd = status_ttd_for(table.size());
   dissemination.push(slot);
+  sync_suspicion(slot);
   if (mask != 0) events.record(slot, mask);
 }
 
@@ -100,6 +101,7 @@ uint32_t Engine::Impl::new_member(const MemberRecord& def) {
 void Engine::Impl::delete_member(uint32_t slot) {
   if (MemberSnapshot* last_state = events.drop(slot)) snapshot(slot, last_state);
   dissemination.remove(slot);
+  if (member_at(slot).has(MemberFlag::Suspicion)) suspicions.end(slot);
   table.erase(slot);
 }
 
@@ -152,7 +154,14 @@ void Engine::Impl::update_self_from_gossip(const MemberRecord& def) {
     s.incarnation = def.incarnation;
   }
   if (cmp >= 0 && def.status != Status::Alive) {
-    // Refute a rumour that we are not alive with a newer incarnation.
+    // Refute a rumour that we are not alive with a newer incarnation. Lifeguard: having
+    // to refute is a sign of our own poor health (memberlist's awareness).
+    ++s.incarnation.version;
+    mask |= kEvNewVersion;
+    if (lifeguard) awareness.apply(+1);
+  } else if (cmp == 0 && def.addr != s.addr()) {
+    // Our current incarnation at an address that is not ours (an old one, or a typo'd
+    // add): bump, so our record wins and peers correct it.
     ++s.incarnation.version;
     mask |= kEvNewVersion;
   }

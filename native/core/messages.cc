@@ -1,8 +1,10 @@
 // Packets in and out. Outgoing: a failure-detection message (ping or ack) carries the
-// dissemination queue from its head and anti-entropy records from a random slot on, as
+// dissemination queue (least sent first) and anti-entropy records of random members, as
 // much as fits one datagram; routed through a proxy for an indirect ping. Incoming: decode,
 // forward what we proxy, then hand each section to the membership and failure-detection
 // rules.
+#include <algorithm>
+
 #include "core/engine_impl.h"
 
 namespace swim {
@@ -35,11 +37,17 @@ size_t record_size(const Member& x, bool with_payload) {
 
 }  // namespace
 
-// Fills `out` with a failure detection message carrying dissemination (queue head first)
-// and anti-entropy (members from a random slot on) up to the packet budget.
-void Engine::Impl::build_message(FdType type) {
+// Fills `out` with a failure detection message carrying dissemination and anti-entropy
+// up to the packet budget. Dissemination: the news sent the fewest times first (the most
+// transmissions left), newest first among equals, so a long queue cannot starve its tail
+// (foca's broadcast.rs, memberlist's TransmitLimitedQueue); a transmission is counted only
+// when the record is actually sent in a round step's ping (count_transmissions). With lifeguard, a ping for a
+// member we suspect (`buddy`) carries its own record first, so it refutes at once.
+// Anti-entropy: records of members drawn uniformly at random.
+void Engine::Impl::build_message(FdType type, uint32_t buddy) {
   const Member& me = self_member();
   out.clear();
+  out_slots.clear();
   out.meta.src = me.addr();
   out.source = me.uuid;
   out.has_failure_detection = true;
@@ -49,18 +57,35 @@ void Engine::Impl::build_message(FdType type) {
   // Hand the codec one candidate more than fits by our estimate; it keeps the exact prefix.
   size_t room = kMaxPacketSize - kMessageOverhead;
   size_t used = 0;
-  for (uint32_t s = dissemination.head(); s != kNoSlot && used <= room; s = dissemination.next(s)) {
-    const Member& x = member_at(s);
+  bool with_buddy = false;
+  if (lifeguard && buddy != kNoSlot && buddy != self) {
+    const Member& x = member_at(buddy);
+    if (x.live() && (x.status == Status::Suspected || x.status == Status::Dead)) {
+      with_buddy = true;
+      out_slots.push_back(x.has(MemberFlag::InDissemination) ? buddy : kNoSlot);
+      add_record(out.dissemination, x, false);
+      used += record_size(x, false);
+    }
+  }
+  size_t first = out_slots.size();
+  for (uint32_t s = dissemination.tail(); s != kNoSlot; s = dissemination.prev(s))
+    if (!with_buddy || s != buddy) out_slots.push_back(s);
+  // Most transmissions left first; the walk from the tail makes ties newest first.
+  std::stable_sort(out_slots.begin() + first, out_slots.end(), [this](uint32_t a, uint32_t b) {
+    return member_at(a).status_ttd > member_at(b).status_ttd;
+  });
+  size_t n = first;
+  for (; n < out_slots.size() && used <= room; ++n) {
+    const Member& x = member_at(out_slots[n]);
     bool with_payload = x.payload_ttd > 0 && x.has(MemberFlag::PayloadFresh);
     add_record(out.dissemination, x, with_payload);
     used += record_size(x, with_payload);
   }
+  out_slots.resize(n);
   out.has_dissemination = !out.dissemination.empty();
 
-  uint32_t cap = table.capacity();
-  uint32_t start = rng.below(cap);
-  for (uint32_t i = 0; i < cap && used <= room; ++i) {
-    uint32_t s = start + i < cap ? start + i : start + i - cap;
+  sampler.begin(table.capacity());
+  for (uint32_t s = sampler.next(rng); s != kNoSlot && used <= room; s = sampler.next(rng)) {
     const Member& x = member_at(s);
     if (!x.live()) continue;
     bool with_payload = x.has(MemberFlag::PayloadFresh);
@@ -70,9 +95,29 @@ void Engine::Impl::build_message(FdType type) {
   out.has_anti_entropy = !out.anti_entropy.empty();
 }
 
-void Engine::Impl::emit(const Packet& p, Addr to, bool broadcast) {
+// One more transmission for each of the first `fitted` dissemination records of the message
+// just sent. Only a round step's ping counts, as Tarantool counts TTDs in round steps; acks,
+// re-sent and indirect pings carry the news on top.
+void Engine::Impl::count_transmissions(uint32_t fitted) {
+  for (uint32_t i = 0; i < fitted && i < out_slots.size(); ++i) {
+    uint32_t s = out_slots[i];
+    if (s == kNoSlot) continue;
+    Member& x = member_at(s);
+    if (!x.live() || !x.has(MemberFlag::InDissemination)) continue;
+    if (out.dissemination[i].has_payload && x.payload_ttd > 0) --x.payload_ttd;
+    if (x.status_ttd > 0) --x.status_ttd;
+    if (x.status_ttd == 0) {
+      dissemination.remove(s);
+      // A left member stays only as long as its departure is news.
+      if (x.status == Status::Left && s != self) delete_member(s);
+    }
+  }
+}
+
+// Queues a datagram; returns how many dissemination records it carries.
+uint32_t Engine::Impl::emit(const Packet& p, Addr to, bool broadcast) {
   EncodeResult r = encode_packet(p, buf, sizeof(buf));
-  if (!r.ok) return;  // cannot happen for packets the engine builds
+  if (!r.ok) return 0;  // cannot happen for packets the engine builds
   outbox.emplace_back();
   Datagram& d = outbox.back();
   d.to = to;
@@ -80,19 +125,24 @@ void Engine::Impl::emit(const Packet& p, Addr to, bool broadcast) {
   d.bytes.assign(buf, buf + r.size);
   ++stats.packets_sent;
   stats.bytes_sent += r.size;
+  return r.dissemination_fitted;
 }
 
 // A ping or an ack to `to`, directly or through `proxy` (with route meta).
-void Engine::Impl::send_fd(FdType type, Addr to, const Addr* proxy) {
-  build_message(type);
+// `buddy`: the member the ping is for, whose own record goes first when we suspect it.
+// Returns how many dissemination records went out (count_transmissions takes it).
+uint32_t Engine::Impl::send_fd(FdType type, Addr to, const Addr* proxy, uint32_t buddy) {
+  build_message(type, buddy);
+  uint32_t fitted;
   if (proxy != nullptr) {
     out.meta.has_route = true;
     out.meta.route.src = self_member().addr();
     out.meta.route.dst = to;
-    emit(out, *proxy, false);
+    fitted = emit(out, *proxy, false);
   } else {
-    emit(out, to, false);
+    fitted = emit(out, to, false);
   }
+  return fitted;
 }
 
 void Engine::Impl::count_drop(uint64_t* counter) {
@@ -139,8 +189,13 @@ void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
     return;
   }
   if (in.has_failure_detection) process_fd(src, in.source, in.failure_detection, via);
+  // Suspicions this packet makes us start were told by its source (lifeguard.cc).
+  gossip_from = uuid_hash(in.source);
   if (in.has_dissemination) process_members(in.dissemination);
   if (in.has_anti_entropy) process_members(in.anti_entropy);
+  gossip_from = 0;
+  if (in.has_dissemination) confirm_suspicions(in.source, in.dissemination);
+  if (in.has_anti_entropy) confirm_suspicions(in.source, in.anti_entropy);
   if (in.has_quit) process_quit(in.source, in.quit);
   pump_probes();
 }
