@@ -12,7 +12,16 @@
 //    and from it the memory per member record (RSS growth / N^2).
 // Heartbeat 1 s, ack timeout 1 s, LAN-like delay 0.1 ms + U[0, 0.2 ms], no loss, seed 1.
 //
+// Then Lifeguard on and off, side by side, on the same seeds (bench/lib/lifeguard-scenarios.mjs):
+// 64 members, heartbeat 0.5 s, ack timeout 0.5 s, gc on, fully meshed:
+//  - flapping: 6 members lose their network (100% loss both ways) for U[1, 5] s every
+//    U[2, 6] s, for 600 virtual s; suspicions and deaths of the 58 healthy members;
+//  - slow: 6 members answer late (what they send is delayed 0.3 s + U[0, 0.5] s), 300 s;
+//  - crash: 20 kills one at a time: seconds until the victim is dead (or gone) everywhere;
+//  - mass failure: 30% of the members killed at once.
+//
 // node bench/sim.mjs [N...]     (or through bench/run.mjs: npm run bench -- sim)
+// node bench/sim.mjs --lifeguard   the Lifeguard tables only
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -92,12 +101,88 @@ function measureMesh(n) {
   return { rssMb: rss / 2 ** 20, perRecord: (rss - base) / (n * n), peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
+/** The Lifeguard scenarios, lifeguard on and off, in this process. */
+async function measureLifeguard() {
+  const { Simulation } = require('../dist/sim.js');
+  const lg = await import('./lib/lifeguard-scenarios.mjs');
+  const rows = [];
+  for (const lifeguard of [false, true]) {
+    const base = { nodes: 64, seed: 1, lifeguard };
+    let t = wall();
+    const f = lg.flapping(Simulation, { ...base, seconds: 600 });
+    const fw = wall() - t;
+    const s = lg.slow(Simulation, { ...base, seconds: 300 });
+    const c = lg.crashes(Simulation, { ...base, kills: 20 });
+    const m = lg.massFailure(Simulation, { ...base, fraction: 0.3 });
+    rows.push({ lifeguard, flapping: f, flappingWall: fw, slow: s, crash: c, mass: m });
+  }
+  return rows;
+}
+
 function fmt(x, digits = 1) {
   if (x < 0) return 'n/a';
   return x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-export async function run({ sizes = SIZES } = {}) {
+function lifeguardTables(results) {
+  const on = (r) => (r.lifeguard ? 'on' : 'off');
+  const int = (x) => fmt(x, 0);
+  return [
+    {
+      title: 'Lifeguard: 6 of 64 members flapping (100% loss for 1-5 s every 2-6 s), 600 virtual s',
+      note:
+        'heartbeat 0.5 s, ack timeout 0.5 s, gc on, seed 1; member events summed over observers; ' +
+        '"healthy" = the 58 members that never lost their network',
+      rows: results.map((r) => ({
+        lifeguard: on(r),
+        'healthy: suspected': int(r.flapping.falseSuspected),
+        'healthy: dead': int(r.flapping.falseDead),
+        'flappers: suspected': int(r.flapping.flapperSuspected),
+        'flappers: dead': int(r.flapping.flapperDead),
+        'bytes/member/s': int(r.flapping.bytesPerMemberSecond),
+        'full mesh after': r.flapping.fullmesh ? 'yes' : 'no',
+        'wall (s)': fmt(r.flappingWall, 1),
+      })),
+    },
+    {
+      title: 'Lifeguard: 6 of 64 members slow (what they send is delayed 0.3 s + U[0, 0.5 s]), 300 virtual s',
+      note: 'every member stays up: all suspicions and deaths are false',
+      rows: results.map((r) => ({
+        lifeguard: on(r),
+        'others: suspected': int(r.slow.falseSuspected),
+        'others: dead': int(r.slow.falseDead),
+        'slow ones: suspected': int(r.slow.slowSuspected),
+        'slow ones: dead': int(r.slow.slowDead),
+        'bytes/member/s': int(r.slow.bytesPerMemberSecond),
+      })),
+    },
+    {
+      title: 'Lifeguard: a real crash (20 kills, one at a time) and a mass failure (30% of 64 killed at once)',
+      note: 'seconds from the kill until every running member sees the victim(s) dead or gone',
+      rows: results.map((r) => ({
+        lifeguard: on(r),
+        'crash: median (s)': fmt(r.crash.median, 2),
+        'crash: p99 (s)': fmt(r.crash.p99, 2),
+        'crash: others suspected': int(r.crash.falseSuspected),
+        'crash: others dead': int(r.crash.falseDead),
+        'mass: all dead (s)': fmt(r.mass.allDead, 2),
+        'mass: survivors suspected': int(r.mass.falseSuspected),
+        'mass: survivors dead': int(r.mass.falseDead),
+      })),
+    },
+  ];
+}
+
+function runLifeguardChild() {
+  const out = execFileSync(process.execPath, ['--expose-gc', self, '--lifeguard-child'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return lifeguardTables(JSON.parse(out.trim().split('\n').pop()));
+}
+
+export async function run({ sizes = SIZES, lifeguard = true } = {}) {
   const rows = [];
   for (const n of sizes) {
     const out = execFileSync(process.execPath, ['--expose-gc', self, '--child', String(n)], {
@@ -132,7 +217,7 @@ export async function run({ sizes = SIZES } = {}) {
       'bytes/member record': fmt(mesh.perRecord, 0),
     });
   }
-  return [
+  const tables = [
     {
       title: 'Simulator: chain bootstrap, steady state, death dissemination',
       note:
@@ -141,18 +226,30 @@ export async function run({ sizes = SIZES } = {}) {
       rows,
     },
   ];
+  if (lifeguard) tables.push(...runLifeguardChild());
+  return tables;
+}
+
+function printTables(tables) {
+  for (const table of tables) {
+    console.log(`## ${table.title}\n   ${table.note}`);
+    const cols = Object.keys(table.rows[0]);
+    console.log(`| ${cols.join(' | ')} |`);
+    console.log(`| ${cols.map(() => '---:').join(' | ')} |`);
+    for (const r of table.rows) console.log(`| ${cols.map((c) => r[c]).join(' | ')} |`);
+    console.log('');
+  }
 }
 
 if (process.argv[2] === '--child') {
   process.stdout.write(`${JSON.stringify(measure(Number(process.argv[3])))}\n`);
+} else if (process.argv[2] === '--lifeguard-child') {
+  process.stdout.write(`${JSON.stringify(await measureLifeguard())}\n`);
+} else if (process.argv[2] === '--lifeguard') {
+  printTables(runLifeguardChild());
 } else if (process.argv[2] === '--mesh') {
   process.stdout.write(`${JSON.stringify(measureMesh(Number(process.argv[3])))}\n`);
 } else if (process.argv[1] === self) {
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-  const [table] = await run(sizes.length ? { sizes } : {});
-  console.log(`## ${table.title}\n   ${table.note}`);
-  const cols = Object.keys(table.rows[0]);
-  console.log(`| ${cols.join(' | ')} |`);
-  console.log(`| ${cols.map(() => '---:').join(' | ')} |`);
-  for (const r of table.rows) console.log(`| ${cols.map((c) => r[c]).join(' | ')} |`);
+  printTables(await run(sizes.length ? { sizes } : {}));
 }

@@ -24,6 +24,11 @@ export interface SwimOptions {
   ackTimeout?: number;
   /** 'on': dead members are removed from the table after a while; 'off': kept. */
   gcMode?: 'on' | 'off';
+  /**
+   * Lifeguard (docs/protocol.md#lifeguard): local health, dynamic suspicion, buddy system.
+   * Local rules only, wire-compatible with Tarantool. `false`: Tarantool's exact thresholds.
+   */
+  lifeguard?: boolean;
   /** Initial payload, MessagePack-encoded (at most 1200 bytes encoded). */
   payload?: unknown;
   /**
@@ -40,6 +45,7 @@ export interface SwimConfigPatch {
   heartbeatRate?: number;
   ackTimeout?: number;
   gcMode?: 'on' | 'off';
+  lifeguard?: boolean;
 }
 
 /**
@@ -52,6 +58,8 @@ export const DEFAULTS = Object.freeze({
   heartbeatRate: 0.5,
   ackTimeout: 0.5,
   gcMode: 'on' as const,
+  /** Lifeguard on: a member that cannot reach anyone doubts itself before accusing others. */
+  lifeguard: true,
 });
 
 /** What a simulated node runs with unless told otherwise (swim-native/sim). */
@@ -146,6 +154,11 @@ function checkGeneration(v: unknown): bigint {
   return g;
 }
 
+function checkBoolean(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') fail('ERR_SWIM_CONFIG', `${what} must be a boolean, got ${String(v)}`);
+  return v;
+}
+
 function checkIndirectPingCount(v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 0xffffffff)
     fail('ERR_SWIM_CONFIG', `indirectPingCount must be an integer >= 1, got ${String(v)}`);
@@ -168,12 +181,13 @@ export interface NativeOptions {
   heartbeatRate: number;
   ackTimeout: number;
   gcMode: 'on' | 'off';
+  lifeguard: boolean;
   payload?: Buffer;
   /** Key copies: the caller zeroes them once the native side has taken them. */
   codec?: NativeCodecConfig;
 }
 
-const OPTION_KEYS = ['uri', 'uuid', 'generation', 'heartbeatRate', 'ackTimeout', 'gcMode', 'payload', 'codec'] as const;
+const OPTION_KEYS = ['uri', 'uuid', 'generation', 'heartbeatRate', 'ackTimeout', 'gcMode', 'lifeguard', 'payload', 'codec'] as const;
 
 export function defaultGeneration(): bigint {
   // Wall-clock microseconds, as Tarantool's default: grows across restarts.
@@ -192,6 +206,7 @@ export function resolveOptions(options: SwimOptions, encodePayload: (value: unkn
     heartbeatRate: checkSeconds(options.heartbeatRate ?? DEFAULTS.heartbeatRate, 'heartbeatRate', 'ERR_SWIM_CONFIG'),
     ackTimeout: checkSeconds(options.ackTimeout ?? DEFAULTS.ackTimeout, 'ackTimeout', 'ERR_SWIM_CONFIG'),
     gcMode: checkGcMode(options.gcMode ?? DEFAULTS.gcMode),
+    lifeguard: checkBoolean(options.lifeguard ?? DEFAULTS.lifeguard, 'lifeguard'),
   };
   if (options.payload !== undefined && options.payload !== null) native.payload = encodePayload(options.payload);
   // Last: nothing after it can throw and leave the key copies unwiped.
@@ -208,12 +223,13 @@ export interface NativePatch {
   gcMode?: 'on' | 'off';
   indirectPingCount?: number;
   generation?: bigint;
+  lifeguard?: boolean;
 }
 
 /** The options resolvePatch knows. */
 export type PatchKey = keyof NativePatch;
 
-const PATCH_KEYS: readonly PatchKey[] = ['uri', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode'];
+const PATCH_KEYS: readonly PatchKey[] = ['uri', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode', 'lifeguard'];
 
 /**
  * Checks a configuration change whose allowed options are `keys` (default: what
@@ -238,5 +254,6 @@ export function resolvePatch(
   if (patch.gcMode !== undefined) out.gcMode = checkGcMode(patch.gcMode);
   if (patch.indirectPingCount !== undefined) out.indirectPingCount = checkIndirectPingCount(patch.indirectPingCount);
   if (patch.generation !== undefined) out.generation = checkGeneration(patch.generation);
+  if (patch.lifeguard !== undefined) out.lifeguard = checkBoolean(patch.lifeguard, `${what}: lifeguard`);
   return out;
 }

@@ -38,6 +38,8 @@ export interface SimulationOptions {
   gcMode?: GcMode;
   /** Proxies per indirect ping (k); default 2. */
   indirectPingCount?: number;
+  /** Lifeguard (docs/protocol.md#lifeguard); default as Swim's (true). */
+  lifeguard?: boolean;
   /** Generation every node starts with (restart() adds one). Default 0. */
   generation?: number | bigint;
   /** Configure each node with its URI and UUID (default true). false: call configure() yourself. */
@@ -56,6 +58,7 @@ export interface NodeConfig {
   ackTimeout?: number;
   gcMode?: GcMode;
   indirectPingCount?: number;
+  lifeguard?: boolean;
   /** Honoured by the first configuration only. */
   generation?: number | bigint;
 }
@@ -93,6 +96,13 @@ export interface SimNetStats {
   droppedIn: number;
   /** Sent to an address no running node has. */
   undeliverable: number;
+  /**
+   * Times other nodes saw this node enter a status (member events with the status bit).
+   * Counted only with `keepEvents: false`, where no transition is merged away.
+   */
+  seenSuspected: number;
+  seenDead: number;
+  seenAlive: number;
 }
 
 export interface SimStats extends SimNetStats {
@@ -113,7 +123,7 @@ const STATUS_CODE: Record<MemberStatus | 'absent', number> = {
 };
 
 const NODE_KEYS: readonly PatchKey[] = [
-  'uri', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode', 'indirectPingCount', 'generation',
+  'uri', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode', 'indirectPingCount', 'generation', 'lifeguard',
 ];
 const BASE_KEYS = NODE_KEYS.filter((k) => k !== 'uri' && k !== 'uuid');
 const OPTION_KEYS = ['nodes', 'seed', 'configure', 'keepEvents', ...BASE_KEYS];

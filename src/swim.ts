@@ -50,6 +50,10 @@ export interface EngineStats {
   indirectPingsSent: number;
   indirectPingsForwarded: number;
   ackTimeouts: number;
+  /** Lifeguard: missed acks charged to this member itself (nobody answered it meanwhile). */
+  ackTimeoutsSelf: number;
+  /** Lifeguard: local health score now, 0 (healthy) to 8; timeouts stretch by (score + 1). */
+  awareness: number;
 }
 
 /** Counters of one instance (since it was created). */

@@ -9,9 +9,10 @@ import { Simulation, SwimError, type SimulationOptions } from '../src/sim';
 /**
  * Tarantool's timing: a round step per second, 30 s to wait for an ack. The scenarios
  * ported from Tarantool's unit test (and the ones written alongside) count time in these
- * units, so they pass them explicitly; the simulator's defaults are Swim's (DEFAULTS).
+ * units, so they pass them explicitly; the simulator's defaults are Swim's (DEFAULTS). Lifeguard
+ * off: they assert Tarantool's exact thresholds (test/sim-lifeguard.test.ts compares both).
  */
-export const TARANTOOL_TIMING = Object.freeze({ heartbeatRate: 1, ackTimeout: 30 });
+export const TARANTOOL_TIMING = Object.freeze({ heartbeatRate: 1, ackTimeout: 30, lifeguard: false });
 
 export type MakeSim = (options: Omit<SimulationOptions, 'seed'>) => Simulation;
 

@@ -245,6 +245,12 @@ bool PatchFromJs(const Napi::Object& o, swim::ConfigPatch* p) {
     return false;
   v = o.Get("generation");
   if (!v.IsUndefined() && !(p->has_generation = U64FromJs(v, &p->generation))) return false;
+  v = o.Get("lifeguard");
+  if (!v.IsUndefined()) {
+    if (!v.IsBoolean()) return false;
+    p->has_lifeguard = true;
+    p->lifeguard = v.As<Napi::Boolean>().Value();
+  }
   return true;
 }
 
@@ -298,6 +304,8 @@ Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s) {
   o.Set("indirectPingsSent", Count(env, s.indirect_pings_sent));
   o.Set("indirectPingsForwarded", Count(env, s.indirect_pings_forwarded));
   o.Set("ackTimeouts", Count(env, s.ack_timeouts));
+  o.Set("ackTimeoutsSelf", Count(env, s.ack_timeouts_self));
+  o.Set("awareness", Napi::Number::New(env, s.awareness));
   return o;
 }
 

@@ -37,6 +37,9 @@ Napi::Object node_stats_to_js(Napi::Env env, const swim::sim::NodeStats& s) {
   o.Set("droppedOut", double(s.dropped_out));
   o.Set("droppedIn", double(s.dropped_in));
   o.Set("undeliverable", double(s.undeliverable));
+  o.Set("seenSuspected", double(s.seen_suspected));
+  o.Set("seenDead", double(s.seen_dead));
+  o.Set("seenAlive", double(s.seen_alive));
   return o;
 }
 

@@ -236,6 +236,11 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     bool ok = AddrFromJs(o.Get("uri"), &cfg.bind) && UuidFromJs(o.Get("uuid"), &cfg.uuid) &&
               SecondsFromJs(o.Get("heartbeatRate"), &cfg.heartbeat_rate) &&
               SecondsFromJs(o.Get("ackTimeout"), &cfg.ack_timeout) && GcModeFromJs(o.Get("gcMode"), &cfg.gc_mode);
+    Napi::Value lifeguard = o.Get("lifeguard");
+    if (ok) {
+      ok = lifeguard.IsBoolean();
+      if (ok) cfg.lifeguard = lifeguard.As<Napi::Boolean>().Value();
+    }
     Napi::Value generation = o.Get("generation");
     if (ok && !generation.IsUndefined()) {
       cfg.has_generation = true;

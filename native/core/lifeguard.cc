@@ -27,12 +27,14 @@ Time Engine::Impl::ack_wait() const { return lifeguard ? awareness.scale(ack_tim
 Time Engine::Impl::round_interval() const { return lifeguard ? awareness.scale(heartbeat) : heartbeat; }
 
 // Whose fault is a missed ack? We have no nacks (Tarantool's wire knows only ping and ack),
-// so we use what we know: an ack from anyone after (round interval before) the ping was
-// sent shows our own network worked meanwhile, so the silence is the member's.
+// so we use what we know: an ack from anyone since shortly before the ping was sent (one
+// unstretched round interval or ack timeout) shows our own network worked meanwhile, so
+// the silence is the member's. The window does not stretch with our score: it would reach
+// back to before we lost our network. A stretched member waits longer for each ack, so
+// its own round pings still fall inside the wait.
 bool Engine::Impl::miss_counts(Time sent) {
   if (!lifeguard) return true;
-  Time window = std::max(ack_wait(), round_interval());
-  if (last_ack_at >= sent - window) return true;
+  if (last_ack_at >= sent - std::max(ack_timeout, heartbeat)) return true;
   // Nobody else who could have answered (a two-member cluster), or we already doubt
   // ourselves as far as we go: the silence is the member's after all.
   if (table.size() <= 2 || awareness.at_max()) return true;

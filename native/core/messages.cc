@@ -38,8 +38,8 @@ size_t record_size(const Member& x, bool with_payload) {
 }  // namespace
 
 // Fills `out` with a failure detection message carrying dissemination and anti-entropy
-// up to the packet budget. Dissemination: the news sent the fewest times first (the most
-// transmissions left), newest first among equals, so a long queue cannot starve its tail
+// up to the packet budget. Dissemination: the news sent the fewest times first, newest
+// first among equals, so a long queue cannot starve its tail
 // (foca's broadcast.rs, memberlist's TransmitLimitedQueue); a transmission is counted only
 // when the record is actually sent in a round step's ping (count_transmissions). With lifeguard, a ping for a
 // member we suspect (`buddy`) carries its own record first, so it refutes at once.
@@ -70,9 +70,9 @@ void Engine::Impl::build_message(FdType type, uint32_t buddy) {
   size_t first = out_slots.size();
   for (uint32_t s = dissemination.tail(); s != kNoSlot; s = dissemination.prev(s))
     if (!with_buddy || s != buddy) out_slots.push_back(s);
-  // Most transmissions left first; the walk from the tail makes ties newest first.
+  // Fewest transmissions first; the walk from the tail makes ties newest first.
   std::stable_sort(out_slots.begin() + first, out_slots.end(), [this](uint32_t a, uint32_t b) {
-    return member_at(a).status_ttd > member_at(b).status_ttd;
+    return member_at(a).diss_sent < member_at(b).diss_sent;
   });
   size_t n = first;
   for (; n < out_slots.size() && used <= room; ++n) {
@@ -105,6 +105,7 @@ void Engine::Impl::count_transmissions(uint32_t fitted) {
     Member& x = member_at(s);
     if (!x.live() || !x.has(MemberFlag::InDissemination)) continue;
     if (out.dissemination[i].has_payload && x.payload_ttd > 0) --x.payload_ttd;
+    if (x.diss_sent < UINT8_MAX) ++x.diss_sent;
     if (x.status_ttd > 0) --x.status_ttd;
     if (x.status_ttd == 0) {
       dissemination.remove(s);

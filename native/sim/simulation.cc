@@ -32,6 +32,13 @@ Uuid Simulation::node_uuid(uint32_t i) {
   return u;
 }
 
+uint32_t Simulation::node_of(const Uuid& uuid) const {
+  uint64_t i = 0;
+  for (int k = 10; k < 16; ++k) i = (i << 8) | uuid.bytes[k];
+  if (i == 0 || i >= nodes_.size() || node_uuid(static_cast<uint32_t>(i)) != uuid) return 0;
+  return static_cast<uint32_t>(i);
+}
+
 Addr Simulation::node_addr(uint32_t i) {
   Addr a;
   a.ip = 0x7F000001u;  // 127.0.0.1
@@ -96,6 +103,9 @@ NodeStats Simulation::total_stats() const {
     t.dropped_out += s.dropped_out;
     t.dropped_in += s.dropped_in;
     t.undeliverable += s.undeliverable;
+    t.seen_suspected += s.seen_suspected;
+    t.seen_dead += s.seen_dead;
+    t.seen_alive += s.seen_alive;
   }
   return t;
 }
@@ -111,6 +121,15 @@ void Simulation::after_engine(uint32_t i) {
   if (!keep_events_ && n.engine->has_events()) {
     events_.clear();
     n.engine->take_events(&events_);
+    for (const MemberEvent& e : events_) {
+      if ((e.mask & kEvNewStatus) == 0 || e.member.is_self) continue;
+      uint32_t j = node_of(e.member.uuid);
+      if (j == 0) continue;
+      NodeStats& seen = nodes_[j].stats;
+      if (e.member.status == Status::Suspected) ++seen.seen_suspected;
+      else if (e.member.status == Status::Dead) ++seen.seen_dead;
+      else if (e.member.status == Status::Alive) ++seen.seen_alive;
+    }
     events_.clear();
   }
   schedule_timer(i);

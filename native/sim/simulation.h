@@ -63,6 +63,10 @@ struct NodeStats {
   uint64_t dropped_out = 0;  // lost on send: out-drop rate, cut link, partition
   uint64_t dropped_in = 0;   // lost on delivery: in-drop rate
   uint64_t undeliverable = 0;  // sent to an address no running node has
+  // How many times other nodes saw this node (by its initial UUID) enter a status: one per
+  // member event with the status bit. Counted only with keep_events false, where events are
+  // taken after every engine call, so no transition is merged away.
+  uint64_t seen_suspected = 0, seen_dead = 0, seen_alive = 0;
 };
 
 // A condition on one member as seen from some node(s), for run_until.
@@ -89,6 +93,8 @@ class Simulation {
   Simulation& operator=(const Simulation&) = delete;
 
   static Uuid node_uuid(uint32_t i);
+  // The node whose initial UUID this is, or 0.
+  uint32_t node_of(const Uuid& uuid) const;
   static Addr node_addr(uint32_t i);
 
   uint32_t size() const { return static_cast<uint32_t>(nodes_.size() - 1); }
