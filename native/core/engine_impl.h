@@ -107,6 +107,8 @@ struct Engine::Impl {
   Time ack_wait() const;        // ack timeout, stretched by the local health score
   Time round_interval() const;  // heartbeat, likewise
   bool miss_counts(Time sent);  // false: the missed ack is charged to us, not the member
+  bool last_resort() const;     // nobody could answer us for long: misses count regardless
+  bool may_accuse() const;      // our misses may start a suspicion (not while in doubt)
   void sync_suspicion(uint32_t slot);
   void confirm_suspicions(const Uuid& from, const std::vector<MemberRecord>& list);
   bool suspicion_over(uint32_t slot) const;

@@ -58,7 +58,7 @@ void Engine::Impl::check_acks() {
       ++x.unacked;
     switch (x.status) {
       case Status::Alive:
-        if (counts && x.unacked >= kNoAcksToSuspect) {
+        if (counts && x.unacked >= kNoAcksToSuspect && may_accuse()) {
           x.status = Status::Suspected;
           on_update(slot, kEvNewStatus);
         }

@@ -1,9 +1,9 @@
 // Lifeguard (HashiCorp, arXiv 1707.00788; memberlist's awareness.go and suspicion.go),
 // adapted to Tarantool's wire: every rule here is local, so a Tarantool peer sees plain
 // SWIM. On with ConfigPatch::lifeguard; off, the engine keeps Tarantool's thresholds.
-//  - Local health: a missed ack while no ack at all reached us from anyone (for a ping sent
-//    up to one round interval before it, until its deadline) is charged to us: our score
-//    rises and the member's miss does not count. Answered probes lower the score; round
+//  - Local health: a missed ack while no ack at all reached us from anyone (from shortly
+//    before the ping was sent until its deadline) is charged to us: our score rises and the
+//    member's miss does not count (its count starts again). Answered probes lower the score; round
 //    interval and ack timeouts stretch by (score + 1).
 //  - Dynamic suspicion: a suspected member is declared dead by our own (counted) missed ack
 //    only once the suspicion has lasted timeout(C): from 6 x 3 ack timeouts with no other
@@ -35,13 +35,25 @@ Time Engine::Impl::round_interval() const { return lifeguard ? awareness.scale(h
 bool Engine::Impl::miss_counts(Time sent) {
   if (!lifeguard) return true;
   if (last_ack_at >= sent - std::max(ack_timeout, heartbeat)) return true;
-  // Nobody else who could have answered (a two-member cluster), or we already doubt
-  // ourselves as far as we go: the silence is the member's after all.
-  if (table.size() <= 2 || awareness.at_max()) return true;
+  // Nobody else who could have answered (a two-member cluster), or nobody answered us for
+  // longer than the longest suspicion we would hold now (6 x 3 stretched ack timeouts,
+  // 81 s at the defaults and full doubt): we may be the last one standing, so the silence
+  // is the members' after all. Network outages shorter than that accuse nobody.
+  if (last_resort()) return true;
   awareness.apply(+1);
   ++stats.ack_timeouts_self;
   return false;
 }
+
+bool Engine::Impl::last_resort() const {
+  return table.size() <= 2 || now - last_ack_at > kSuspicionMaxMult * kSuspicionMinAcks * ack_wait();
+}
+
+// Whether our counted misses may start a suspicion now: not while we doubt ourselves
+// (score > 0), since a member that just lost its network and got it back would otherwise
+// accuse the members whose pings it lost just before (the miss that spans its return finds
+// the acks of after it). The last resort above still may.
+bool Engine::Impl::may_accuse() const { return !lifeguard || awareness.score() == 0 || last_resort(); }
 
 // Keeps the suspicion record in step with the member's status (called on every change).
 void Engine::Impl::sync_suspicion(uint32_t slot) {
