@@ -52,6 +52,7 @@ struct Engine::Impl {
   Time last_ack_at = INT64_MIN / 2;
   uint64_t gossip_from = 0;
   Sampler sampler;  // proxies and anti-entropy records, drawn uniformly
+  std::vector<Addr> proxies;  // scratch of send_indirect_pings
 
   // Round: a shuffled list of slots, consumed one per step. Entries of members deleted or
   // turned 'left' meanwhile are skipped (their MemberFlag::InRound is clear).

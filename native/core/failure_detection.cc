@@ -32,12 +32,16 @@ void Engine::Impl::wait_ack(uint32_t slot, bool indirect) {
 // target or anyone at its address). Tarantool means to do this but sends via everyone.
 void Engine::Impl::send_indirect_pings(uint32_t target) {
   Addr dst = member_at(target).addr();
-  uint32_t sent = 0;
+  // Drawn first: building each message draws its anti-entropy from the same sampler.
+  proxies.clear();
   sampler.begin(table.capacity());
-  for (uint32_t s = sampler.next(rng); s != kNoSlot && sent < indirect_k; s = sampler.next(rng)) {
+  for (uint32_t s = sampler.next(rng); s != kNoSlot && proxies.size() < indirect_k; s = sampler.next(rng)) {
     const Member& x = member_at(s);
     if (!x.live() || s == self || s == target || x.status != Status::Alive || x.addr() == dst) continue;
-    Addr proxy = x.addr();
+    proxies.push_back(x.addr());
+  }
+  uint32_t sent = 0;
+  for (const Addr& proxy : proxies) {
     send_fd(FdType::Ping, dst, &proxy, target);
     ++sent;
   }
