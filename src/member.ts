@@ -1,5 +1,6 @@
 // Member snapshots and member events, built from what the native side hands over.
 import type { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
 import { C1, Packr } from 'msgpackr';
 import { SwimError } from './errors';
 import { MAX_PAYLOAD_SIZE, type Incarnation, type MemberStatus } from './codec';
@@ -140,6 +141,34 @@ export interface NativeMemberEvent {
 
 export function eventFromNative(raw: NativeMemberEvent): MemberEvent {
   return new MemberEvent(memberFromNative(raw.member), raw.mask);
+}
+
+function isAbortSignal(v: unknown): v is AbortSignal {
+  if (v instanceof AbortSignal) return true;
+  // Another realm's (or a polyfill's) signal: the part memberEvents uses.
+  const s = v as Partial<AbortSignal> | null;
+  return (
+    typeof s === 'object' && s !== null && typeof s.aborted === 'boolean' &&
+    typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function'
+  );
+}
+
+/**
+ * Checks `events(options)`'s argument before anything is registered; returns the signal.
+ * Throws ERR_SWIM_INVALID_ARG for options that are not an object, or a `signal` that is
+ * not an AbortSignal (the AbortController itself, most likely).
+ */
+export function eventsSignal(options: unknown, what = 'events'): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object')
+    throw new SwimError('ERR_SWIM_INVALID_ARG', `${what}(options): options must be an object like { signal }, got ${inspect(options)}`);
+  const signal = (options as { signal?: unknown }).signal;
+  if (signal === undefined || isAbortSignal(signal)) return signal;
+  const hint = isAbortSignal((signal as { signal?: unknown } | null)?.signal) ? ' (pass controller.signal, not the controller)' : '';
+  throw new SwimError(
+    'ERR_SWIM_INVALID_ARG',
+    `${what}({ signal }): signal must be an AbortSignal${hint}, got ${inspect(signal, { depth: 0, breakLength: Infinity })}`,
+  );
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -1,7 +1,7 @@
 // Test-only entry points (lifecycle tests, issue 5). Not exported from the package root;
 // reachable as require('swim-native/dist/testing').
 import { native } from './native';
-import { finalizeHeld, registryStats, StateWord } from './lifecycle';
+import { finalizeHeld, heldCount, registryStats, StateWord } from './lifecycle';
 import { Swim, type NativeSwimHandle } from './swim';
 
 /** The native handle behind a Swim. */
@@ -60,6 +60,11 @@ export interface LifecycleCounters {
 
 export function lifecycleCounters(): LifecycleCounters {
   return native.swimLifecycleCounters() as LifecycleCounters;
+}
+
+/** Ref'd running instances held like active handles (never collected while held). */
+export function heldInstances(): number {
+  return heldCount();
 }
 
 /** How often the FinalizationRegistry fired in this environment, and how often it stopped a worker. */

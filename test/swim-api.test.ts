@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS, MemberEvent, Swim, SwimError, type Member, type SwimOptions } from '../src/index';
-import { injectFatalError, liveWorkers, stopNativeUnchecked } from '../src/testing';
+import { heldInstances, injectFatalError, liveWorkers, stopNativeUnchecked } from '../src/testing';
 import { Child, FIXTURES } from './helpers/child';
 import { waitFor } from './helpers/wait';
 import { expectSwimError } from './helpers/errors';
@@ -302,6 +302,25 @@ describe('events', () => {
     await expect(pending).resolves.toEqual({ value: undefined, done: true });
     await expect(iter.next()).resolves.toEqual({ value: undefined, done: true });
   });
+
+  it('events() checks its argument before registering anything: ERR_SWIM_INVALID_ARG; close() afterwards is fine', async () => {
+    const a = make();
+    const counts = () => [a.listenerCount('member'), a.listenerCount('close')];
+    const before = counts();
+    const ac = new AbortController();
+    const e = expectSwimError(() => a.events({ signal: ac as unknown as AbortSignal }), 'ERR_SWIM_INVALID_ARG');
+    expect(e.message).toMatch(/signal must be an AbortSignal \(pass controller\.signal, not the controller\), got AbortController/);
+    for (const bad of ['x', 1, null, true, () => {}]) expectSwimError(() => a.events(bad as never), 'ERR_SWIM_INVALID_ARG');
+    expect(expectSwimError(() => a.events('x' as never), 'ERR_SWIM_INVALID_ARG').message).toContain("got 'x'");
+    for (const signal of ['s', {}, null, { aborted: false }]) expectSwimError(() => a.events({ signal: signal as never }), 'ERR_SWIM_INVALID_ARG');
+    expect(counts()).toEqual(before);
+    // Accepted: nothing, {}, an undefined signal.
+    for (const ok of [undefined, {}, { signal: undefined }]) await a.events(ok).return!();
+    expect(counts()).toEqual(before);
+    const closed = new Promise<void>((r) => a.once('close', r));
+    await a.close();
+    await closed;
+  });
 });
 
 describe('quit and close', () => {
@@ -364,6 +383,33 @@ describe('quit and close', () => {
     b.setPayload('after');
     await waitFor(() => b.self.payload === 'after', 1000);
     expect(events).toBe(countAtClose);
+  });
+
+  it("a ref'd running instance is held (like an active handle) until unref(), close(), quit() or its end", async () => {
+    const base = heldInstances();
+    const a = make();
+    const b = make();
+    expect(heldInstances()).toBe(base + 2);
+    a.unref();
+    expect(heldInstances()).toBe(base + 1);
+    a.unref().ref().ref();
+    expect(heldInstances()).toBe(base + 2);
+    const closed = new Promise<void>((r) => b.once('close', r));
+    b.on('error', () => {});
+    injectFatalError(b);
+    await closed;
+    expect(heldInstances()).toBe(base + 1);
+    b.ref();
+    expect(heldInstances()).toBe(base + 1);
+    const quitting = a.quit();
+    expect(heldInstances()).toBe(base);
+    a.ref();
+    expect(heldInstances()).toBe(base);
+    await quitting;
+    const c = make();
+    await c.close();
+    c.ref();
+    expect(heldInstances()).toBe(base);
   });
 
   it("a worker that fails on its own emits 'error' then 'close' and is closed", async () => {
@@ -458,7 +504,31 @@ describe('process lifetime', () => {
     expect(res.stdout).toContain('{"type":"resolved","live":0}');
   });
 
-  it('an instance collected without close() is stopped, with a SWIM_NATIVE_UNCLOSED warning', async () => {
+  it('a dropped ref\'d instance with a listener is held like an active handle: runs across forced GCs, keeps the process alive', async () => {
+    const c = new Child([path.join(FIXTURES, 'held.cjs'), 'ref'], { nodeArgs: ['--expose-gc'] });
+    const res = await c.exited;
+    expect(res, res.stderr).toMatchObject({ code: 0, signal: null });
+    const lines = res.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.type === 'after-gc')).toMatchObject({ collected: false, live: 2, held: 1 });
+    // The unref'd timer fired: the dropped instance alone kept the loop alive; it still
+    // answered the peer's pings and delivered its events.
+    const done = lines.find((l) => l.type === 'done');
+    expect(done).toMatchObject({ collected: false, live: 2, held: 1, peerSees: 'alive', warnings: 0 });
+    expect(done!.events as number).toBeGreaterThan(0);
+    expect(res.stderr).toBe('');
+  });
+
+  it('a dropped unref\'d instance with a listener is collected and stopped, with one SWIM_NATIVE_UNCLOSED warning', async () => {
+    const c = new Child([path.join(FIXTURES, 'held.cjs'), 'unref'], { nodeArgs: ['--expose-gc', '--no-warnings'] });
+    const res = await c.exited;
+    expect(res, res.stderr).toMatchObject({ code: 0, signal: null });
+    const done = res.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'done');
+    expect(done).toMatchObject({ collected: true, live: 1, held: 0, registry: { stops: 1 } });
+    expect(done!.warnings as string[]).toHaveLength(1);
+    expect((done!.warnings as string[])[0]).toMatch(/garbage-collected without close\(\)/);
+  });
+
+  it('an unref\'d instance collected without close() is stopped, with a SWIM_NATIVE_UNCLOSED warning', async () => {
     const c = new Child([path.join(FIXTURES, 'gc-unclosed.cjs')], { nodeArgs: ['--expose-gc'] });
     const res = await c.exited;
     expect(res).toMatchObject({ code: 0, signal: null });
