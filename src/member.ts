@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import { C1, Packr } from 'msgpackr';
 import { SwimError } from './errors';
+import { encodePlain } from './payload';
 import { MAX_PAYLOAD_SIZE, type Incarnation, type MemberStatus } from './codec';
 
 export type { Incarnation, MemberStatus };
@@ -67,24 +68,18 @@ export class MemberEvent {
   }
 }
 
-// Plain MessagePack only: no records or other extensions, which Tarantool's decoder
-// (and any other peer) would not understand; small maps as fixmaps.
-// 64-bit integers decode as numbers when safe, else as bigint ('auto', missing from the typings).
+// Decoding only (encoding is src/payload.ts, plain MessagePack): maps as plain objects, no
+// records; 64-bit integers decode as numbers when safe, else as bigint ('auto', missing
+// from the typings).
 const packr = new Packr({
   useRecords: false,
   variableMapSize: true,
   int64AsType: 'auto' as 'number',
 });
 
+/** A payload value as plain MessagePack (src/payload.ts); ERR_SWIM_INVALID_ARG names what cannot be. */
 export function encodePayload(value: unknown): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = packr.pack(value);
-  } catch (err) {
-    throw new SwimError('ERR_SWIM_INVALID_ARG', `payload cannot be encoded as MessagePack: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  const bytes = encodePlain(value);
   checkPayloadSize(bytes.length);
   return bytes;
 }
