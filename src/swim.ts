@@ -282,13 +282,19 @@ export class Swim extends EventEmitter implements AsyncDisposable {
 
   // --- commands ------------------------------------------------------------------
 
-  /** Adds a member by hand (Tarantool's add_member). Throws ERR_SWIM_MEMBER if its UUID is known. */
+  /**
+   * Adds a member by hand (Tarantool's add_member). Throws ERR_SWIM_MEMBER if its UUID is
+   * known or ours, or its uri is our own address.
+   */
   addMember(member: { uri: string | number; uuid: string }): void {
     const handle = this.#live('addMember');
     if (member === null || typeof member !== 'object')
       throw new SwimError('ERR_SWIM_INVALID_ARG', 'addMember({ uri, uuid })');
     const uri = parseUri(member.uri, 'addMember: uri', 'ERR_SWIM_INVALID_ARG', false);
     const uuid = parseUuid(member.uuid, 'addMember: uuid', 'ERR_SWIM_INVALID_ARG');
+    // Another UUID at our own address would be a phantom member: pings to it reach us.
+    if (uri === handle.info().uri)
+      throw new SwimError('ERR_SWIM_MEMBER', `addMember: ${uri} is this instance's own address`, { reason: 'self_member' });
     checkCommand('addMember', handle.addMember(uri, uuid));
   }
 

@@ -93,6 +93,20 @@ describe('construction', () => {
     [{ uri: 0, generation: 1.5 }, /generation/],
     [{ uri: 0, generation: 2n ** 64n }, /generation/],
     [{ uri: 0, heartbeat_rate: 1 }, /unknown option 'heartbeat_rate'/],
+    // A lower bound on the periods (1e-9 flooded peers), the upper bound kept.
+    [{ uri: 0, heartbeatRate: 1e-9 }, /^heartbeatRate must be a number of seconds in \[0\.01, 1000000\], got 1e-9$/],
+    [{ uri: 0, ackTimeout: 0.009 }, /^ackTimeout must be a number of seconds in \[0\.01, 1000000\], got 0\.009$/],
+    [{ uri: 0, heartbeatRate: 1e6 + 1 }, /heartbeatRate .* got 1000001$/],
+    // Received values are shown quoted as they are: '1' is a string.
+    [{ uri: 0, heartbeatRate: '1' }, /got '1'$/],
+    [{ uri: 0, gcMode: 'maybe' }, /got 'maybe'$/],
+    [{ uri: 0, gcMode: 1 }, /got 1$/],
+    [{ uri: 0, generation: '5' }, /got '5'$/],
+    [{ uri: 0, uuid: 'nope' }, /got 'nope'$/],
+    [{ uri: 'host:1' }, /'host:1' is not 'a\.b\.c\.d:port'/],
+    [{ uri: '1.2.3.4:x' }, /bad port 'x'/],
+    [{ uri: 1.5 }, /bad port 1\.5/],
+    [{ uri: {} }, /got \{\}$/],
   ])('rejects %o with ERR_SWIM_CONFIG', (options, message) => {
     const e = expectSwimError(() => new Swim(options as SwimOptions), 'ERR_SWIM_CONFIG');
     expect(e.message).toMatch(message);
@@ -134,6 +148,12 @@ describe('membership', () => {
 
     expectSwimError(() => a.addMember({ uri: b.uri, uuid: b.uuid }), 'ERR_SWIM_MEMBER');
     expectSwimError(() => a.addMember({ uri: a.uri, uuid: a.uuid }), 'ERR_SWIM_MEMBER');
+    // Our own address under another UUID (in any spelling of it) is refused too.
+    const other = '22222222-2222-4222-8222-222222222222';
+    const port = Number(a.uri.split(':')[1]);
+    for (const uri of [a.uri, `localhost:${port}`, port, String(port)])
+      expectSwimError(() => a.addMember({ uri, uuid: other }), 'ERR_SWIM_MEMBER', { message: /own address/ });
+    expect(a.member(other)).toBeUndefined();
     expectSwimError(() => a.removeMember(a.uuid), 'ERR_SWIM_MEMBER');
     expectSwimError(() => a.removeMember('11111111-1111-4111-8111-111111111111'), 'ERR_SWIM_MEMBER');
     expectSwimError(() => a.addMember({ uri: '127.0.0.1:0', uuid: b.uuid }), 'ERR_SWIM_INVALID_ARG');
@@ -214,6 +234,11 @@ describe('configure', () => {
     a.configure({ heartbeatRate: 0.25, ackTimeout: 2, gcMode: 'off' });
     expect(a.config).toMatchObject({ heartbeatRate: 0.25, ackTimeout: 2, gcMode: 'off' });
     expectSwimError(() => a.configure({ heartbeatRate: 0 }), 'ERR_SWIM_CONFIG');
+    expectSwimError(() => a.configure({ heartbeatRate: 1e-9 }), 'ERR_SWIM_CONFIG', { message: /\[0\.01, 1000000\], got 1e-9/ });
+    expectSwimError(() => a.configure({ ackTimeout: '1' } as never), 'ERR_SWIM_CONFIG', { message: /got '1'$/ });
+    // The bound itself is accepted.
+    a.configure({ heartbeatRate: 0.01, ackTimeout: 0.01 });
+    expect(a.config).toMatchObject({ heartbeatRate: 0.01, ackTimeout: 0.01 });
     expectSwimError(() => a.configure({ generation: 5n } as never), 'ERR_SWIM_CONFIG');
     expectSwimError(() => a.configure({ port: 5 } as never), 'ERR_SWIM_CONFIG');
   });
