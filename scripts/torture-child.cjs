@@ -178,7 +178,12 @@ class Actor {
         }
         break;
       case 'drop':
-        if (s) this.forget(s); // dropped running (or ended): the registry's business now
+        if (s) {
+          // Dropped running (or ended): the registry's business now. unref'd first: a ref'd
+          // running instance is held like an active handle and never collected.
+          s.unref();
+          this.forget(s);
+        }
         break;
       case 'gc':
         if (global.gc) global.gc();

@@ -1,6 +1,7 @@
 // Option parsing and validation. Everything the native side receives has been checked
 // here, so a bad option is a SwimError with a clear message, never a native TypeError.
 import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
 import { SwimError, type SwimErrorCode } from './errors';
 import { normalizeCodecConfig, type CodecConfig, type NativeCodecConfig } from './crypto';
 
@@ -74,21 +75,42 @@ export const SIM_DEFAULTS = Object.freeze({
 /** The longest duration any option or simulator call takes, in seconds (11.5 days). */
 export const MAX_SECONDS = 1e6;
 
+/**
+ * The shortest heartbeatRate and ackTimeout, in seconds: 10 ms. Below it a pair of members
+ * would flood each other (1e-9 made two instances exchange ~145,000 packets per second).
+ */
+export const MIN_PERIOD = 0.01;
+
 const LOOPBACK = 0x7f000001;
 
 function fail(code: SwimErrorCode, message: string, reason?: string): never {
   throw new SwimError(code, message, reason === undefined ? undefined : { reason });
 }
 
-/** A number of seconds: finite, at most MAX_SECONDS, and > 0 (or >= 0 with `zero`). */
-export function checkSeconds(v: unknown, what: string, code: SwimErrorCode, zero = false): number {
-  if (typeof v !== 'number' || !(zero ? v >= 0 : v > 0) || !(v <= MAX_SECONDS))
-    fail(code, `${what} must be a number of seconds in ${zero ? '[0' : '(0'}, ${MAX_SECONDS}], got ${String(v)}`);
+/** A received value as error messages show it: strings quoted ('1', not 1), like util.inspect. */
+export function show(v: unknown): string {
+  return inspect(v, { depth: 1, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 80 });
+}
+
+/**
+ * A number of seconds: finite, at most MAX_SECONDS, and > 0 (or >= 0 with `zero`, or
+ * >= `min` when given: MIN_PERIOD for heartbeatRate and ackTimeout).
+ */
+export function checkSeconds(v: unknown, what: string, code: SwimErrorCode, zero = false, min = 0): number {
+  if (typeof v !== 'number' || !(min > 0 ? v >= min : zero ? v >= 0 : v > 0) || !(v <= MAX_SECONDS)) {
+    const low = min > 0 ? `[${min}` : zero ? '[0' : '(0';
+    fail(code, `${what} must be a number of seconds in ${low}, ${MAX_SECONDS}], got ${show(v)}`);
+  }
   return v;
 }
 
+/** heartbeatRate, ackTimeout: seconds in [MIN_PERIOD, MAX_SECONDS]. */
+function checkPeriod(v: unknown, what: string): number {
+  return checkSeconds(v, what, 'ERR_SWIM_CONFIG', false, MIN_PERIOD);
+}
+
 function parsePort(text: string, what: string, code: SwimErrorCode): number {
-  if (!/^\d{1,5}$/.test(text)) fail(code, `${what}: bad port '${text}'`, 'invalid_uri');
+  if (!/^\d{1,5}$/.test(text)) fail(code, `${what}: bad port ${show(text)}`, 'invalid_uri');
   const port = Number(text);
   if (port > 65535) fail(code, `${what}: port ${port} out of range`, 'invalid_uri');
   return port;
@@ -103,7 +125,7 @@ export function parseUri(uri: unknown, what: string, code: SwimErrorCode, allowA
   let ip = LOOPBACK;
   let port: number;
   if (typeof uri === 'number') {
-    if (!Number.isInteger(uri) || uri < 0 || uri > 65535) bad(`bad port ${uri}`);
+    if (!Number.isInteger(uri) || uri < 0 || uri > 65535) bad(`bad port ${show(uri)}`);
     port = uri;
   } else if (typeof uri === 'string') {
     const colon = uri.lastIndexOf(':');
@@ -114,14 +136,14 @@ export function parseUri(uri: unknown, what: string, code: SwimErrorCode, allowA
       port = parsePort(uri.slice(colon + 1), what, code);
       if (host !== 'localhost') {
         const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-        if (!m) return bad(`'${uri}' is not 'a.b.c.d:port' (IPv4 only, no DNS)`);
+        if (!m) return bad(`${show(uri)} is not 'a.b.c.d:port' (IPv4 only, no DNS)`);
         const parts = m.slice(1).map(Number);
-        if (parts.some((p) => p > 255)) bad(`bad IPv4 address '${host}'`);
+        if (parts.some((p) => p > 255)) bad(`bad IPv4 address ${show(host)}`);
         ip = ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
       }
     }
   } else {
-    return bad(`expected 'a.b.c.d:port' or a port number, got ${typeof uri}`);
+    return bad(`expected 'a.b.c.d:port' or a port number, got ${show(uri)}`);
   }
   if (ip === 0) bad('0.0.0.0 cannot be announced to peers; bind a real address');
   if (ip === 0xffffffff) bad('255.255.255.255 is not a member address');
@@ -134,23 +156,23 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /** Checks a member UUID; returns its canonical (lower-case) text. */
 export function parseUuid(uuid: unknown, what: string, code: SwimErrorCode): string {
   if (typeof uuid !== 'string' || !UUID_RE.test(uuid))
-    fail(code, `${what}: expected a UUID like 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'`, 'invalid_uuid');
+    fail(code, `${what}: expected a UUID like 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx', got ${show(uuid)}`, 'invalid_uuid');
   if (/^[0-]+$/.test(uuid)) fail(code, `${what}: the nil UUID is not a member UUID`, 'invalid_uuid');
   return uuid.toLowerCase();
 }
 
 function checkGcMode(v: unknown): 'on' | 'off' {
   if (v === 'on' || v === 'off') return v;
-  return fail('ERR_SWIM_CONFIG', `gcMode must be 'on' or 'off', got ${String(v)}`);
+  return fail('ERR_SWIM_CONFIG', `gcMode must be 'on' or 'off', got ${show(v)}`);
 }
 
 function checkGeneration(v: unknown): bigint {
   let g: bigint;
   if (typeof v === 'bigint') g = v;
   else if (typeof v === 'number' && Number.isSafeInteger(v)) g = BigInt(v);
-  else return fail('ERR_SWIM_CONFIG', `generation must be a non-negative integer (bigint), got ${String(v)}`);
+  else return fail('ERR_SWIM_CONFIG', `generation must be a non-negative integer (bigint), got ${show(v)}`);
   if (g < 0n || g > 0xffffffffffffffffn)
-    fail('ERR_SWIM_CONFIG', `generation must fit an unsigned 64-bit integer, got ${g}`);
+    fail('ERR_SWIM_CONFIG', `generation must fit an unsigned 64-bit integer, got ${show(v)}`);
   return g;
 }
 
@@ -161,7 +183,7 @@ function checkBoolean(v: unknown, what: string): boolean {
 
 function checkIndirectPingCount(v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 0xffffffff)
-    fail('ERR_SWIM_CONFIG', `indirectPingCount must be an integer >= 1, got ${String(v)}`);
+    fail('ERR_SWIM_CONFIG', `indirectPingCount must be an integer >= 1, got ${show(v)}`);
   return v;
 }
 
@@ -169,7 +191,7 @@ function checkIndirectPingCount(v: unknown): number {
 export function checkKeys(obj: object, allowed: readonly string[], what: string): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key))
-      fail('ERR_SWIM_CONFIG', `${what}: unknown option '${key}' (known: ${allowed.join(', ')})`);
+      fail('ERR_SWIM_CONFIG', `${what}: unknown option ${show(key)} (known: ${allowed.join(', ')})`);
   }
 }
 
@@ -196,15 +218,15 @@ export function defaultGeneration(): bigint {
 
 export function resolveOptions(options: SwimOptions, encodePayload: (value: unknown) => Buffer): NativeOptions {
   if (options === null || typeof options !== 'object')
-    fail('ERR_SWIM_CONFIG', 'new Swim(options): options must be an object with at least `uri`');
+    fail('ERR_SWIM_CONFIG', `new Swim(options): options must be an object with at least \`uri\`, got ${show(options)}`);
   checkKeys(options, OPTION_KEYS, 'new Swim');
   if (options.uri === undefined) fail('ERR_SWIM_CONFIG', 'new Swim: `uri` is required (e.g. "127.0.0.1:3301")');
   const native: NativeOptions = {
     uri: parseUri(options.uri, 'uri', 'ERR_SWIM_CONFIG', true),
     uuid: parseUuid(options.uuid ?? randomUUID(), 'uuid', 'ERR_SWIM_CONFIG'),
     generation: options.generation === undefined ? defaultGeneration() : checkGeneration(options.generation),
-    heartbeatRate: checkSeconds(options.heartbeatRate ?? DEFAULTS.heartbeatRate, 'heartbeatRate', 'ERR_SWIM_CONFIG'),
-    ackTimeout: checkSeconds(options.ackTimeout ?? DEFAULTS.ackTimeout, 'ackTimeout', 'ERR_SWIM_CONFIG'),
+    heartbeatRate: checkPeriod(options.heartbeatRate ?? DEFAULTS.heartbeatRate, 'heartbeatRate'),
+    ackTimeout: checkPeriod(options.ackTimeout ?? DEFAULTS.ackTimeout, 'ackTimeout'),
     gcMode: checkGcMode(options.gcMode ?? DEFAULTS.gcMode),
     lifeguard: checkBoolean(options.lifeguard ?? DEFAULTS.lifeguard, 'lifeguard'),
   };
@@ -241,7 +263,7 @@ export function resolvePatch(
   keys: readonly PatchKey[] = PATCH_KEYS,
   allowAnyPort = true,
 ): NativePatch {
-  if (patch === null || typeof patch !== 'object') fail('ERR_SWIM_CONFIG', `${what}: options must be an object`);
+  if (patch === null || typeof patch !== 'object') fail('ERR_SWIM_CONFIG', `${what}: options must be an object, got ${show(patch)}`);
   if ('generation' in patch && !keys.includes('generation'))
     fail('ERR_SWIM_CONFIG', `${what}: generation can only be set when the instance is created`);
   checkKeys(patch, keys, what);
@@ -249,8 +271,8 @@ export function resolvePatch(
   const code = 'ERR_SWIM_CONFIG';
   if (patch.uri !== undefined) out.uri = parseUri(patch.uri, `${what}: uri`, code, allowAnyPort);
   if (patch.uuid !== undefined) out.uuid = parseUuid(patch.uuid, `${what}: uuid`, code);
-  if (patch.heartbeatRate !== undefined) out.heartbeatRate = checkSeconds(patch.heartbeatRate, 'heartbeatRate', code);
-  if (patch.ackTimeout !== undefined) out.ackTimeout = checkSeconds(patch.ackTimeout, 'ackTimeout', code);
+  if (patch.heartbeatRate !== undefined) out.heartbeatRate = checkPeriod(patch.heartbeatRate, 'heartbeatRate');
+  if (patch.ackTimeout !== undefined) out.ackTimeout = checkPeriod(patch.ackTimeout, 'ackTimeout');
   if (patch.gcMode !== undefined) out.gcMode = checkGcMode(patch.gcMode);
   if (patch.indirectPingCount !== undefined) out.indirectPingCount = checkIndirectPingCount(patch.indirectPingCount);
   if (patch.generation !== undefined) out.generation = checkGeneration(patch.generation);

@@ -87,6 +87,26 @@ export function untrack(owner: object): void {
   registry.unregister(owner);
 }
 
+// Ref'd running instances, held strongly like an active handle (a listening net.Server or
+// dgram.Socket): one that keeps the process alive cannot be collected, whatever JS still
+// references it. Only an unref'd instance is left to the registry above.
+const active = new Set<object>();
+
+/** Holds a ref'd running instance (construction, ref()). */
+export function hold(owner: object): void {
+  active.add(owner);
+}
+
+/** Lets it go (unref(), close(), quit(), the worker's end). */
+export function release(owner: object): void {
+  active.delete(owner);
+}
+
+/** How many instances are held (testing.ts). */
+export function heldCount(): number {
+  return active.size;
+}
+
 let exiting = false;
 
 /** True once this thread's process 'exit' event stopped every instance: no new ones. */

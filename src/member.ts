@@ -1,7 +1,9 @@
 // Member snapshots and member events, built from what the native side hands over.
 import type { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
 import { C1, Packr } from 'msgpackr';
 import { SwimError } from './errors';
+import { encodePlain } from './payload';
 import { MAX_PAYLOAD_SIZE, type Incarnation, type MemberStatus } from './codec';
 
 export type { Incarnation, MemberStatus };
@@ -66,24 +68,18 @@ export class MemberEvent {
   }
 }
 
-// Plain MessagePack only: no records or other extensions, which Tarantool's decoder
-// (and any other peer) would not understand; small maps as fixmaps.
-// 64-bit integers decode as numbers when safe, else as bigint ('auto', missing from the typings).
+// Decoding only (encoding is src/payload.ts, plain MessagePack): maps as plain objects, no
+// records; 64-bit integers decode as numbers when safe, else as bigint ('auto', missing
+// from the typings).
 const packr = new Packr({
   useRecords: false,
   variableMapSize: true,
   int64AsType: 'auto' as 'number',
 });
 
+/** A payload value as plain MessagePack (src/payload.ts); ERR_SWIM_INVALID_ARG names what cannot be. */
 export function encodePayload(value: unknown): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = packr.pack(value);
-  } catch (err) {
-    throw new SwimError('ERR_SWIM_INVALID_ARG', `payload cannot be encoded as MessagePack: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  const bytes = encodePlain(value);
   checkPayloadSize(bytes.length);
   return bytes;
 }
@@ -140,6 +136,34 @@ export interface NativeMemberEvent {
 
 export function eventFromNative(raw: NativeMemberEvent): MemberEvent {
   return new MemberEvent(memberFromNative(raw.member), raw.mask);
+}
+
+function isAbortSignal(v: unknown): v is AbortSignal {
+  if (v instanceof AbortSignal) return true;
+  // Another realm's (or a polyfill's) signal: the part memberEvents uses.
+  const s = v as Partial<AbortSignal> | null;
+  return (
+    typeof s === 'object' && s !== null && typeof s.aborted === 'boolean' &&
+    typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function'
+  );
+}
+
+/**
+ * Checks `events(options)`'s argument before anything is registered; returns the signal.
+ * Throws ERR_SWIM_INVALID_ARG for options that are not an object, or a `signal` that is
+ * not an AbortSignal (the AbortController itself, most likely).
+ */
+export function eventsSignal(options: unknown, what = 'events'): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object')
+    throw new SwimError('ERR_SWIM_INVALID_ARG', `${what}(options): options must be an object like { signal }, got ${inspect(options)}`);
+  const signal = (options as { signal?: unknown }).signal;
+  if (signal === undefined || isAbortSignal(signal)) return signal;
+  const hint = isAbortSignal((signal as { signal?: unknown } | null)?.signal) ? ' (pass controller.signal, not the controller)' : '';
+  throw new SwimError(
+    'ERR_SWIM_INVALID_ARG',
+    `${what}({ signal }): signal must be an AbortSignal${hint}, got ${inspect(signal, { depth: 0, breakLength: Infinity })}`,
+  );
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -15,7 +15,7 @@ import {
   type NativeMemberEvent,
 } from './member';
 import type { EngineStats } from './swim';
-import { checkKeys, checkSeconds, parseUri, parseUuid, resolvePatch, SIM_DEFAULTS, type PatchKey } from './config';
+import { checkKeys, checkSeconds, parseUri, parseUuid, resolvePatch, show, SIM_DEFAULTS, type PatchKey } from './config';
 import { checkCommand, SwimError } from './errors';
 
 export type { EngineStats, Member, MemberStatus };
@@ -142,7 +142,7 @@ function bytes(p: Uint8Array | string): Uint8Array {
 
 function optionalBoolean(v: unknown, what: string): boolean | undefined {
   if (v !== undefined && typeof v !== 'boolean')
-    throw new SwimError('ERR_SWIM_CONFIG', `Simulation: ${what} must be a boolean, got ${String(v)}`);
+    throw new SwimError('ERR_SWIM_CONFIG', `Simulation: ${what} must be a boolean, got ${show(v)}`);
   return v;
 }
 

@@ -16,6 +16,7 @@ import {
   checkPayloadSize,
   encodePayload,
   eventFromNative,
+  eventsSignal,
   memberEvents,
   memberFromNative,
   type MemberEvent,
@@ -23,7 +24,7 @@ import {
   type NativeMember,
   type NativeMemberEvent,
 } from './member';
-import { isExiting, State, StateWord, track, untrack, type LifecycleHandle } from './lifecycle';
+import { hold, isExiting, release, State, StateWord, track, untrack, type LifecycleHandle } from './lifecycle';
 import {
   codecName,
   normalizeCodecConfig,
@@ -150,8 +151,9 @@ function rethrowOutsideNative(err: unknown): void {
   });
 }
 
-// What the native callback keeps: the Swim only weakly (it must stay collectable while its
-// worker runs: FinalizationRegistry), and the close/quit promise strongly, so that
+// What the native callback keeps: the Swim only weakly (an unref'd one must stay
+// collectable while its worker runs: FinalizationRegistry; a ref'd one is held by
+// lifecycle.ts's active set), and the close/quit promise strongly, so that
 // `await swim.close()` resolves even if nothing else references the Swim any more.
 interface Control {
   readonly swim: WeakRef<Swim>;
@@ -178,8 +180,9 @@ function makeCallback(control: Control): (kind: string, arg: unknown) => void {
  * One SWIM member: binds a UDP socket when constructed, runs the protocol on its own
  * native thread, and reports membership changes as 'member' events.
  *
- * Keep a reference to it while it runs: like a FileHandle, an instance that is
- * garbage-collected without close() is stopped and a process warning is emitted.
+ * While ref'd (the default) a running instance is held like a listening socket: it keeps
+ * the process alive and is not collected even when nothing references it. An unref'd one
+ * that is garbage-collected without close() is stopped and a process warning is emitted.
  */
 export class Swim extends EventEmitter implements AsyncDisposable {
   readonly #handle: NativeSwimHandle;
@@ -209,6 +212,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     }
     this.#state = new StateWord(this.#handle);
     track(this, this.#handle, this.#state, this.#handle.info().uri);
+    hold(this); // ref'd from the start: held until unref(), close(), quit() or its end
   }
 
   // --- reads ---------------------------------------------------------------------
@@ -280,13 +284,19 @@ export class Swim extends EventEmitter implements AsyncDisposable {
 
   // --- commands ------------------------------------------------------------------
 
-  /** Adds a member by hand (Tarantool's add_member). Throws ERR_SWIM_MEMBER if its UUID is known. */
+  /**
+   * Adds a member by hand (Tarantool's add_member). Throws ERR_SWIM_MEMBER if its UUID is
+   * known or ours, or its uri is our own address.
+   */
   addMember(member: { uri: string | number; uuid: string }): void {
     const handle = this.#live('addMember');
     if (member === null || typeof member !== 'object')
       throw new SwimError('ERR_SWIM_INVALID_ARG', 'addMember({ uri, uuid })');
     const uri = parseUri(member.uri, 'addMember: uri', 'ERR_SWIM_INVALID_ARG', false);
     const uuid = parseUuid(member.uuid, 'addMember: uuid', 'ERR_SWIM_INVALID_ARG');
+    // Another UUID at our own address would be a phantom member: pings to it reach us.
+    if (uri === handle.info().uri)
+      throw new SwimError('ERR_SWIM_MEMBER', `addMember: ${uri} is this instance's own address`, { reason: 'self_member' });
     checkCommand('addMember', handle.addMember(uri, uuid));
   }
 
@@ -374,11 +384,13 @@ export class Swim extends EventEmitter implements AsyncDisposable {
 
   /**
    * Member events as an async iterator, from now on. Ends when the instance closes;
-   * rejects with an AbortError when `signal` aborts.
+   * rejects with an AbortError when `signal` aborts. `ERR_SWIM_INVALID_ARG` when `options` is
+   * not an object or `signal` not an AbortSignal (checked before anything is registered).
    */
-  events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<MemberEvent> {
+  events(options?: { signal?: AbortSignal }): AsyncIterableIterator<MemberEvent> {
     this.#live('events');
-    return memberEvents(this, options.signal);
+    // Checked before any listener is registered: a bad argument leaves nothing behind.
+    return memberEvents(this, eventsSignal(options));
   }
 
   // --- lifecycle -----------------------------------------------------------------
@@ -413,16 +425,29 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     await this.close();
   }
 
-  /** Keep the process alive while this instance is open (the default). */
+  /**
+   * Keep the process alive while this instance is open (the default). A ref'd open
+   * instance is held like an active handle: it is not collected even when nothing
+   * references it.
+   */
   ref(): this {
-    if (!this.#exited) this.#handle.ref();
+    if (!this.#exited) {
+      this.#handle.ref();
+      if (this.#closing === null) hold(this);
+    }
     return this;
   }
 
-  /** Let the process exit even though this instance is open. */
+  /**
+   * Let the process exit even though this instance is open. An unref'd instance that
+   * nothing references is collected and stopped, with a SWIM_NATIVE_UNCLOSED warning.
+   */
   unref(): this {
     // While closing, stay referenced so close()/quit() can resolve.
-    if (!this.#exited && this.#closing === null) this.#handle.unref();
+    if (!this.#exited && this.#closing === null) {
+      this.#handle.unref();
+      release(this);
+    }
     return this;
   }
 
@@ -430,6 +455,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     this.#rememberIdentity();
     this.#closing = how;
     untrack(this);
+    release(this);
     // Wait for the exit notice even when unref'd: close() must be able to resolve.
     if (!this.#exited) this.#handle.ref();
   }
@@ -472,6 +498,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
         this.#closing = 'close';
         untrack(this);
       }
+      release(this);
       const fatal = typeof arg === 'string' ? arg : undefined;
       try {
         if (fatal !== undefined && !wasClosing)

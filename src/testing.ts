@@ -6,7 +6,7 @@
 // SWIM_TEST_HOOKS: scripts/build-test-addon.sh, loaded through SWIM_NATIVE_BINARY); with
 // the build users load they throw a TestHooksMissingError.
 import { native } from './native';
-import { finalizeHeld, registryStats, StateWord } from './lifecycle';
+import { finalizeHeld, heldCount, registryStats, StateWord } from './lifecycle';
 import { Swim, type NativeSwimHandle } from './swim';
 
 /** The native handle behind a Swim. */
@@ -102,6 +102,11 @@ export interface LifecycleCounters {
 
 export function lifecycleCounters(): LifecycleCounters {
   return nativeHook('swimLifecycleCounters', 'lifecycleCounters()')() as LifecycleCounters;
+}
+
+/** Ref'd running instances held like active handles (never collected while held). */
+export function heldInstances(): number {
+  return heldCount();
 }
 
 /** How often the FinalizationRegistry fired in this environment, and how often it stopped a worker. */

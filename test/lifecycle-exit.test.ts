@@ -14,7 +14,7 @@ async function ready(r: { stdout: string }): Promise<{ created: number; live: nu
 describe('lifecycle: process exit under memory pressure', () => {
   const total = String(3000);
   it.each([
-    ['normal', 'the event loop runs dry (running instances unref\'d, dropped ones collected)', 0],
+    ['normal', 'the event loop runs dry (running instances unref\'d, dropped ones too)', 0],
     ['exit', 'process.exit(0)', 0],
     ['uncaught', 'an uncaught exception', 1],
     ['handler7', "an 'uncaughtException' listener that throws (no 'exit' event)", 7],

@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS, MemberEvent, Swim, SwimError, type Member, type SwimOptions } from '../src/index';
-import { injectFatalError, liveWorkers, stopNativeUnchecked } from '../src/testing';
+import { heldInstances, injectFatalError, liveWorkers, stopNativeUnchecked } from '../src/testing';
 import { Child, FIXTURES } from './helpers/child';
 import { waitFor } from './helpers/wait';
 import { expectSwimError } from './helpers/errors';
@@ -93,6 +93,20 @@ describe('construction', () => {
     [{ uri: 0, generation: 1.5 }, /generation/],
     [{ uri: 0, generation: 2n ** 64n }, /generation/],
     [{ uri: 0, heartbeat_rate: 1 }, /unknown option 'heartbeat_rate'/],
+    // A lower bound on the periods (1e-9 flooded peers), the upper bound kept.
+    [{ uri: 0, heartbeatRate: 1e-9 }, /^heartbeatRate must be a number of seconds in \[0\.01, 1000000\], got 1e-9$/],
+    [{ uri: 0, ackTimeout: 0.009 }, /^ackTimeout must be a number of seconds in \[0\.01, 1000000\], got 0\.009$/],
+    [{ uri: 0, heartbeatRate: 1e6 + 1 }, /heartbeatRate .* got 1000001$/],
+    // Received values are shown quoted as they are: '1' is a string.
+    [{ uri: 0, heartbeatRate: '1' }, /got '1'$/],
+    [{ uri: 0, gcMode: 'maybe' }, /got 'maybe'$/],
+    [{ uri: 0, gcMode: 1 }, /got 1$/],
+    [{ uri: 0, generation: '5' }, /got '5'$/],
+    [{ uri: 0, uuid: 'nope' }, /got 'nope'$/],
+    [{ uri: 'host:1' }, /'host:1' is not 'a\.b\.c\.d:port'/],
+    [{ uri: '1.2.3.4:x' }, /bad port 'x'/],
+    [{ uri: 1.5 }, /bad port 1\.5/],
+    [{ uri: {} }, /got \{\}$/],
   ])('rejects %o with ERR_SWIM_CONFIG', (options, message) => {
     const e = expectSwimError(() => new Swim(options as SwimOptions), 'ERR_SWIM_CONFIG');
     expect(e.message).toMatch(message);
@@ -134,6 +148,12 @@ describe('membership', () => {
 
     expectSwimError(() => a.addMember({ uri: b.uri, uuid: b.uuid }), 'ERR_SWIM_MEMBER');
     expectSwimError(() => a.addMember({ uri: a.uri, uuid: a.uuid }), 'ERR_SWIM_MEMBER');
+    // Our own address under another UUID (in any spelling of it) is refused too.
+    const other = '22222222-2222-4222-8222-222222222222';
+    const port = Number(a.uri.split(':')[1]);
+    for (const uri of [a.uri, `localhost:${port}`, port, String(port)])
+      expectSwimError(() => a.addMember({ uri, uuid: other }), 'ERR_SWIM_MEMBER', { message: /own address/ });
+    expect(a.member(other)).toBeUndefined();
     expectSwimError(() => a.removeMember(a.uuid), 'ERR_SWIM_MEMBER');
     expectSwimError(() => a.removeMember('11111111-1111-4111-8111-111111111111'), 'ERR_SWIM_MEMBER');
     expectSwimError(() => a.addMember({ uri: '127.0.0.1:0', uuid: b.uuid }), 'ERR_SWIM_INVALID_ARG');
@@ -214,6 +234,11 @@ describe('configure', () => {
     a.configure({ heartbeatRate: 0.25, ackTimeout: 2, gcMode: 'off' });
     expect(a.config).toMatchObject({ heartbeatRate: 0.25, ackTimeout: 2, gcMode: 'off' });
     expectSwimError(() => a.configure({ heartbeatRate: 0 }), 'ERR_SWIM_CONFIG');
+    expectSwimError(() => a.configure({ heartbeatRate: 1e-9 }), 'ERR_SWIM_CONFIG', { message: /\[0\.01, 1000000\], got 1e-9/ });
+    expectSwimError(() => a.configure({ ackTimeout: '1' } as never), 'ERR_SWIM_CONFIG', { message: /got '1'$/ });
+    // The bound itself is accepted.
+    a.configure({ heartbeatRate: 0.01, ackTimeout: 0.01 });
+    expect(a.config).toMatchObject({ heartbeatRate: 0.01, ackTimeout: 0.01 });
     expectSwimError(() => a.configure({ generation: 5n } as never), 'ERR_SWIM_CONFIG');
     expectSwimError(() => a.configure({ port: 5 } as never), 'ERR_SWIM_CONFIG');
   });
@@ -302,6 +327,25 @@ describe('events', () => {
     await expect(pending).resolves.toEqual({ value: undefined, done: true });
     await expect(iter.next()).resolves.toEqual({ value: undefined, done: true });
   });
+
+  it('events() checks its argument before registering anything: ERR_SWIM_INVALID_ARG; close() afterwards is fine', async () => {
+    const a = make();
+    const counts = () => [a.listenerCount('member'), a.listenerCount('close')];
+    const before = counts();
+    const ac = new AbortController();
+    const e = expectSwimError(() => a.events({ signal: ac as unknown as AbortSignal }), 'ERR_SWIM_INVALID_ARG');
+    expect(e.message).toMatch(/signal must be an AbortSignal \(pass controller\.signal, not the controller\), got AbortController/);
+    for (const bad of ['x', 1, null, true, () => {}]) expectSwimError(() => a.events(bad as never), 'ERR_SWIM_INVALID_ARG');
+    expect(expectSwimError(() => a.events('x' as never), 'ERR_SWIM_INVALID_ARG').message).toContain("got 'x'");
+    for (const signal of ['s', {}, null, { aborted: false }]) expectSwimError(() => a.events({ signal: signal as never }), 'ERR_SWIM_INVALID_ARG');
+    expect(counts()).toEqual(before);
+    // Accepted: nothing, {}, an undefined signal.
+    for (const ok of [undefined, {}, { signal: undefined }]) await a.events(ok).return!();
+    expect(counts()).toEqual(before);
+    const closed = new Promise<void>((r) => a.once('close', r));
+    await a.close();
+    await closed;
+  });
 });
 
 describe('quit and close', () => {
@@ -364,6 +408,33 @@ describe('quit and close', () => {
     b.setPayload('after');
     await waitFor(() => b.self.payload === 'after', 1000);
     expect(events).toBe(countAtClose);
+  });
+
+  it("a ref'd running instance is held (like an active handle) until unref(), close(), quit() or its end", async () => {
+    const base = heldInstances();
+    const a = make();
+    const b = make();
+    expect(heldInstances()).toBe(base + 2);
+    a.unref();
+    expect(heldInstances()).toBe(base + 1);
+    a.unref().ref().ref();
+    expect(heldInstances()).toBe(base + 2);
+    const closed = new Promise<void>((r) => b.once('close', r));
+    b.on('error', () => {});
+    injectFatalError(b);
+    await closed;
+    expect(heldInstances()).toBe(base + 1);
+    b.ref();
+    expect(heldInstances()).toBe(base + 1);
+    const quitting = a.quit();
+    expect(heldInstances()).toBe(base);
+    a.ref();
+    expect(heldInstances()).toBe(base);
+    await quitting;
+    const c = make();
+    await c.close();
+    c.ref();
+    expect(heldInstances()).toBe(base);
   });
 
   it("a worker that fails on its own emits 'error' then 'close' and is closed", async () => {
@@ -458,7 +529,31 @@ describe('process lifetime', () => {
     expect(res.stdout).toContain('{"type":"resolved","live":0}');
   });
 
-  it('an instance collected without close() is stopped, with a SWIM_NATIVE_UNCLOSED warning', async () => {
+  it('a dropped ref\'d instance with a listener is held like an active handle: runs across forced GCs, keeps the process alive', async () => {
+    const c = new Child([path.join(FIXTURES, 'held.cjs'), 'ref'], { nodeArgs: ['--expose-gc'] });
+    const res = await c.exited;
+    expect(res, res.stderr).toMatchObject({ code: 0, signal: null });
+    const lines = res.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.type === 'after-gc')).toMatchObject({ collected: false, live: 2, held: 1 });
+    // The unref'd timer fired: the dropped instance alone kept the loop alive; it still
+    // answered the peer's pings and delivered its events.
+    const done = lines.find((l) => l.type === 'done');
+    expect(done).toMatchObject({ collected: false, live: 2, held: 1, peerSees: 'alive', warnings: 0 });
+    expect(done!.events as number).toBeGreaterThan(0);
+    expect(res.stderr).toBe('');
+  });
+
+  it('a dropped unref\'d instance with a listener is collected and stopped, with one SWIM_NATIVE_UNCLOSED warning', async () => {
+    const c = new Child([path.join(FIXTURES, 'held.cjs'), 'unref'], { nodeArgs: ['--expose-gc', '--no-warnings'] });
+    const res = await c.exited;
+    expect(res, res.stderr).toMatchObject({ code: 0, signal: null });
+    const done = res.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'done');
+    expect(done).toMatchObject({ collected: true, live: 1, held: 0, registry: { stops: 1 } });
+    expect(done!.warnings as string[]).toHaveLength(1);
+    expect((done!.warnings as string[])[0]).toMatch(/garbage-collected without close\(\)/);
+  });
+
+  it('an unref\'d instance collected without close() is stopped, with a SWIM_NATIVE_UNCLOSED warning', async () => {
     const c = new Child([path.join(FIXTURES, 'gc-unclosed.cjs')], { nodeArgs: ['--expose-gc'] });
     const res = await c.exited;
     expect(res).toMatchObject({ code: 0, signal: null });
