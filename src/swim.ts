@@ -87,6 +87,7 @@ interface NativeInfo {
   heartbeatRate: number;
   ackTimeout: number;
   gcMode: 'on' | 'off';
+  lifeguard: boolean;
   size: number;
 }
 
@@ -269,6 +270,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     heartbeatRate: number;
     ackTimeout: number;
     gcMode: 'on' | 'off';
+    lifeguard: boolean;
     codec: string;
   } {
     const i = this.#live('config').info();
@@ -278,6 +280,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       heartbeatRate: i.heartbeatRate,
       ackTimeout: i.ackTimeout,
       gcMode: i.gcMode,
+      lifeguard: i.lifeguard,
       codec: this.#codec,
     };
   }

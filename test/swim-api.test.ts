@@ -50,6 +50,7 @@ describe('construction', () => {
       heartbeatRate: DEFAULTS.heartbeatRate,
       ackTimeout: DEFAULTS.ackTimeout,
       gcMode: 'on',
+      lifeguard: true,
       codec: 'none',
     });
     expect(s.members()).toEqual([self]);
@@ -231,8 +232,9 @@ describe('payload', () => {
 describe('configure', () => {
   it('changes rates and gc mode', () => {
     const a = make();
-    a.configure({ heartbeatRate: 0.25, ackTimeout: 2, gcMode: 'off' });
-    expect(a.config).toMatchObject({ heartbeatRate: 0.25, ackTimeout: 2, gcMode: 'off' });
+    a.configure({ heartbeatRate: 0.25, ackTimeout: 2, gcMode: 'off', lifeguard: false });
+    expect(a.config).toMatchObject({ heartbeatRate: 0.25, ackTimeout: 2, gcMode: 'off', lifeguard: false });
+    expectSwimError(() => a.configure({ lifeguard: 1 } as never), 'ERR_SWIM_CONFIG', { message: /lifeguard/ });
     expectSwimError(() => a.configure({ heartbeatRate: 0 }), 'ERR_SWIM_CONFIG');
     expectSwimError(() => a.configure({ heartbeatRate: 1e-9 }), 'ERR_SWIM_CONFIG', { message: /\[0\.01, 1000000\], got 1e-9/ });
     expectSwimError(() => a.configure({ ackTimeout: '1' } as never), 'ERR_SWIM_CONFIG', { message: /got '1'$/ });

@@ -502,6 +502,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     o.Set("heartbeatRate", Napi::Number::New(env, i.heartbeat_rate));
     o.Set("ackTimeout", Napi::Number::New(env, i.ack_timeout));
     o.Set("gcMode", GcModeToJs(env, i.gc_mode));
+    o.Set("lifeguard", Napi::Boolean::New(env, i.lifeguard));
     o.Set("size", Napi::Number::New(env, static_cast<double>(i.size)));
     return o;
   }

@@ -259,6 +259,7 @@ Worker::Info Worker::GetInfo() const {
   i.heartbeat_rate = engine_.heartbeat_rate();
   i.ack_timeout = engine_.ack_timeout();
   i.gc_mode = engine_.gc_mode();
+  i.lifeguard = engine_.lifeguard();
   i.size = engine_.size();
   return i;
 }

@@ -132,6 +132,7 @@ class Worker : private UdpSocket::Receiver {
     swim::Uuid uuid;
     double heartbeat_rate = 0, ack_timeout = 0;
     swim::GcMode gc_mode = swim::GcMode::On;
+    bool lifeguard = false;
     size_t size = 0;
   };
   Info GetInfo() const;
