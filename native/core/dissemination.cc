@@ -2,33 +2,71 @@
 
 namespace swim {
 
+DisseminationQueue::DisseminationQueue(MemberTable& table) : table_(table) {
+  for (uint32_t b = 0; b < kBuckets; ++b) head_[b] = tail_[b] = kNoSlot;
+}
+
+void DisseminationQueue::link(uint32_t slot) {
+  Member& x = table_.at(slot);
+  uint32_t b = bucket_of(x);
+  x.set(MemberFlag::InDissemination, true);
+  x.diss_prev = tail_[b];
+  x.diss_next = kNoSlot;
+  if (tail_[b] != kNoSlot)
+    table_.at(tail_[b]).diss_next = slot;
+  else
+    head_[b] = slot;
+  tail_[b] = slot;
+}
+
+void DisseminationQueue::unlink(uint32_t slot) {
+  Member& x = table_.at(slot);
+  uint32_t b = bucket_of(x);
+  if (x.diss_prev != kNoSlot)
+    table_.at(x.diss_prev).diss_next = x.diss_next;
+  else
+    head_[b] = x.diss_next;
+  if (x.diss_next != kNoSlot)
+    table_.at(x.diss_next).diss_prev = x.diss_prev;
+  else
+    tail_[b] = x.diss_prev;
+  x.diss_prev = x.diss_next = kNoSlot;
+  x.set(MemberFlag::InDissemination, false);
+}
+
 void DisseminationQueue::push(uint32_t slot) {
   Member& x = table_.at(slot);
-  if (x.has(MemberFlag::InDissemination)) return;
-  x.set(MemberFlag::InDissemination, true);
-  x.diss_prev = tail_;
-  x.diss_next = kNoSlot;
-  if (tail_ != kNoSlot)
-    table_.at(tail_).diss_next = slot;
-  else
-    head_ = slot;
-  tail_ = slot;
+  if (x.has(MemberFlag::InDissemination)) unlink(slot);
+  x.diss_sent = 0;
+  link(slot);
 }
 
 void DisseminationQueue::remove(uint32_t slot) {
   Member& x = table_.at(slot);
   if (!x.has(MemberFlag::InDissemination)) return;
-  if (x.diss_prev != kNoSlot)
-    table_.at(x.diss_prev).diss_next = x.diss_next;
-  else
-    head_ = x.diss_next;
-  if (x.diss_next != kNoSlot)
-    table_.at(x.diss_next).diss_prev = x.diss_prev;
-  else
-    tail_ = x.diss_prev;
-  x.diss_prev = x.diss_next = kNoSlot;
-  x.set(MemberFlag::InDissemination, false);
+  unlink(slot);
   x.status_ttd = 0;
+  x.diss_sent = 0;
+}
+
+void DisseminationQueue::sent(uint32_t slot) {
+  Member& x = table_.at(slot);
+  if (!x.has(MemberFlag::InDissemination) || x.diss_sent == UINT8_MAX) return;
+  unlink(slot);
+  ++x.diss_sent;
+  link(slot);
+}
+
+uint32_t DisseminationQueue::first_from(uint32_t bucket) const {
+  for (uint32_t b = bucket; b < kBuckets; ++b)
+    if (tail_[b] != kNoSlot) return tail_[b];
+  return kNoSlot;
+}
+
+uint32_t DisseminationQueue::after(uint32_t slot) const {
+  const Member& x = table_.at(slot);
+  if (x.diss_prev != kNoSlot) return x.diss_prev;
+  return first_from(bucket_of(x) + 1);
 }
 
 const char* DisseminationQueue::check() const {
@@ -41,16 +79,23 @@ const char* DisseminationQueue::check() const {
       if (x.status_ttd == 0) return "queued with TTD 0";
     } else if (x.status_ttd != 0) {
       return "TTD without queue";
+    } else if (x.diss_sent != 0) {
+      return "transmissions without queue";
     }
   }
-  uint32_t n = 0, prev = kNoSlot;
-  for (uint32_t s = head_; s != kNoSlot; s = table_.at(s).diss_next) {
-    const Member& x = table_.at(s);
-    if (!x.live() || !x.has(MemberFlag::InDissemination) || x.diss_prev != prev) return "dissemination list broken";
-    prev = s;
-    if (++n > table_.capacity()) return "dissemination list cycle";
+  uint32_t n = 0;
+  for (uint32_t b = 0; b < kBuckets; ++b) {
+    uint32_t prev = kNoSlot;
+    for (uint32_t s = head_[b]; s != kNoSlot; s = table_.at(s).diss_next) {
+      const Member& x = table_.at(s);
+      if (!x.live() || !x.has(MemberFlag::InDissemination) || x.diss_prev != prev) return "dissemination list broken";
+      if (bucket_of(x) != b) return "dissemination entry in the wrong bucket";
+      prev = s;
+      if (++n > table_.capacity()) return "dissemination list cycle";
+    }
+    if (prev != tail_[b]) return "dissemination list incomplete";
   }
-  if (prev != tail_ || n != flagged) return "dissemination list incomplete";
+  if (n != flagged) return "dissemination list incomplete";
   return nullptr;
 }
 

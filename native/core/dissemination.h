@@ -1,8 +1,11 @@
-// The dissemination queue: members whose news is being gossiped, oldest first. Each round
-// step's message carries records from its head. Intrusive through Member::diss_prev and
-// diss_next (slot numbers): queueing allocates nothing and a deleted member leaves it in
-// O(1). What enters the queue and for how long (the TTDs) are the engine's rules; this
-// class only keeps the order.
+// The dissemination queue: members whose news is being gossiped, in sending order: the news
+// sent the fewest times first and, among equals, the newest first (foca's broadcast.rs,
+// memberlist's TransmitLimitedQueue), so a queue longer than one packet cannot starve its
+// tail. One intrusive list per transmission count (Member::diss_sent), linked through
+// Member::diss_prev and diss_next (slot numbers, oldest to newest): queueing allocates
+// nothing, a deleted member leaves in O(1), and walking the sending order costs O(records
+// walked + buckets). What enters the queue, what counts as a transmission and for how long
+// news stays (the TTDs) are the engine's rules; this class keeps the order.
 #pragma once
 
 #include <cstdint>
@@ -13,24 +16,35 @@ namespace swim {
 
 class DisseminationQueue {
  public:
-  explicit DisseminationQueue(MemberTable& table) : table_(table) {}
+  // Transmission counts kept apart; more are counted in the last bucket. News leaves the
+  // queue after its TTD (ceil(log2 N) + 1 <= 33) transmissions, so this is never reached.
+  static constexpr uint32_t kBuckets = 40;
 
-  // Appends the member at the tail, unless it is queued already (it keeps its place).
+  explicit DisseminationQueue(MemberTable& table);
+
+  // (Re)queues the member as fresh news: no transmissions yet, newest of all.
   void push(uint32_t slot);
-  // Unlinks the member, if queued, and zeroes its status TTD.
+  // Unlinks the member, if queued, and zeroes its status TTD and transmissions.
   void remove(uint32_t slot);
+  // One more transmission of a queued member's news: it moves behind the less sent.
+  void sent(uint32_t slot);
 
-  uint32_t head() const { return head_; }  // kNoSlot when empty
-  uint32_t next(uint32_t slot) const { return table_.at(slot).diss_next; }
-  uint32_t tail() const { return tail_; }  // the newest; kNoSlot when empty
-  uint32_t prev(uint32_t slot) const { return table_.at(slot).diss_prev; }
+  // The sending order: first() is the next news to send, after(s) the one behind s;
+  // kNoSlot at the end.
+  uint32_t first() const { return first_from(0); }
+  uint32_t after(uint32_t slot) const;
 
   // Self-check for test builds: links, flags and TTDs agree. nullptr when fine.
   const char* check() const;
 
  private:
+  static uint32_t bucket_of(const Member& x) { return x.diss_sent < kBuckets ? x.diss_sent : kBuckets - 1; }
+  uint32_t first_from(uint32_t bucket) const;
+  void link(uint32_t slot);
+  void unlink(uint32_t slot);
+
   MemberTable& table_;
-  uint32_t head_ = kNoSlot, tail_ = kNoSlot;
+  uint32_t head_[kBuckets], tail_[kBuckets];  // oldest and newest of each bucket
 };
 
 }  // namespace swim

@@ -130,10 +130,10 @@ uint32_t Engine::Impl::next_round_target() {
 // count_transmissions). A round step that sends nothing (only left members besides self) ticks the whole queue instead,
 // so those left members still expire.
 void Engine::Impl::decrease_ttd() {
-  uint32_t s = dissemination.head();
+  uint32_t s = dissemination.first();
   while (s != kNoSlot) {
     Member& x = member_at(s);
-    uint32_t next = dissemination.next(s);
+    uint32_t next = dissemination.after(s);
     if (x.payload_ttd > 0) --x.payload_ttd;
     if (x.status_ttd > 0) --x.status_ttd;
     if (x.status_ttd == 0) {

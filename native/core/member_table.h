@@ -38,7 +38,7 @@ struct Member {
   Status status = Status::Alive;
   uint8_t unacked = 0;  // pings unanswered in the current status
   uint8_t flags = 0;    // MemberFlag bits
-  uint8_t diss_sent = 0;  // round-step transmissions of the news being disseminated
+  uint8_t diss_sent = 0;  // transmissions of the news being disseminated (its queue bucket)
 
   Addr addr() const {
     Addr a;

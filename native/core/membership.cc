@@ -60,7 +60,6 @@ void Engine::Impl::on_update(uint32_t slot, uint32_t mask) {
   Member& x = member_at(slot);
   x.unacked = 0;
   x.status_ttd = status_ttd_for(table.size());
-  x.diss_sent = 0;
   dissemination.push(slot);
   sync_suspicion(slot);
   if (mask != 0) events.record(slot, mask);

@@ -67,21 +67,15 @@ void Engine::Impl::build_message(FdType type, uint32_t buddy) {
       used += record_size(x, false);
     }
   }
-  size_t first = out_slots.size();
-  for (uint32_t s = dissemination.tail(); s != kNoSlot; s = dissemination.prev(s))
-    if (!with_buddy || s != buddy) out_slots.push_back(s);
-  // Fewest transmissions first; the walk from the tail makes ties newest first.
-  std::stable_sort(out_slots.begin() + first, out_slots.end(), [this](uint32_t a, uint32_t b) {
-    return member_at(a).diss_sent < member_at(b).diss_sent;
-  });
-  size_t n = first;
-  for (; n < out_slots.size() && used <= room; ++n) {
-    const Member& x = member_at(out_slots[n]);
+  // The queue's sending order: fewest transmissions first, newest first among equals.
+  for (uint32_t s = dissemination.first(); s != kNoSlot && used <= room; s = dissemination.after(s)) {
+    if (with_buddy && s == buddy) continue;
+    const Member& x = member_at(s);
     bool with_payload = x.payload_ttd > 0 && x.has(MemberFlag::PayloadFresh);
+    out_slots.push_back(s);
     add_record(out.dissemination, x, with_payload);
     used += record_size(x, with_payload);
   }
-  out_slots.resize(n);
   out.has_dissemination = !out.dissemination.empty();
 
   sampler.begin(table.capacity());
@@ -105,9 +99,10 @@ void Engine::Impl::count_transmissions(uint32_t fitted) {
     Member& x = member_at(s);
     if (!x.live() || !x.has(MemberFlag::InDissemination)) continue;
     if (out.dissemination[i].has_payload && x.payload_ttd > 0) --x.payload_ttd;
-    if (x.diss_sent < UINT8_MAX) ++x.diss_sent;
     if (x.status_ttd > 0) --x.status_ttd;
-    if (x.status_ttd == 0) {
+    if (x.status_ttd > 0) {
+      dissemination.sent(s);
+    } else {
       dissemination.remove(s);
       // A left member stays only as long as its departure is news.
       if (x.status == Status::Left && s != self) delete_member(s);
