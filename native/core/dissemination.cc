@@ -34,9 +34,13 @@ void DisseminationQueue::unlink(uint32_t slot) {
   x.set(MemberFlag::InDissemination, false);
 }
 
-void DisseminationQueue::push(uint32_t slot) {
+void DisseminationQueue::push(uint32_t slot, bool routine) {
   Member& x = table_.at(slot);
-  if (x.has(MemberFlag::InDissemination)) unlink(slot);
+  if (x.has(MemberFlag::InDissemination)) {
+    routine = routine && x.has(MemberFlag::RoutineNews);
+    unlink(slot);
+  }
+  x.set(MemberFlag::RoutineNews, routine);
   x.diss_sent = 0;
   link(slot);
 }
@@ -47,6 +51,7 @@ void DisseminationQueue::remove(uint32_t slot) {
   unlink(slot);
   x.status_ttd = 0;
   x.diss_sent = 0;
+  x.set(MemberFlag::RoutineNews, false);
 }
 
 void DisseminationQueue::sent(uint32_t slot) {
@@ -79,7 +84,7 @@ const char* DisseminationQueue::check() const {
       if (x.status_ttd == 0) return "queued with TTD 0";
     } else if (x.status_ttd != 0) {
       return "TTD without queue";
-    } else if (x.diss_sent != 0) {
+    } else if (x.diss_sent != 0 || x.has(MemberFlag::RoutineNews)) {
       return "transmissions without queue";
     }
   }

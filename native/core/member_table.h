@@ -21,6 +21,7 @@ enum class MemberFlag : uint8_t {
   InRound = 1u << 3,          // still to be pinged in the current round
   InDissemination = 1u << 4,  // in the dissemination queue (diss_prev/diss_next are valid)
   Suspicion = 1u << 5,        // has a record in Engine::Impl::suspicions (lifeguard.cc)
+  RoutineNews = 1u << 6,      // queued news is routine (a member met, a payload): sent after the rest
 };
 
 struct Member {

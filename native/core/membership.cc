@@ -60,7 +60,10 @@ void Engine::Impl::on_update(uint32_t slot, uint32_t mask) {
   Member& x = member_at(slot);
   x.unacked = 0;
   x.status_ttd = status_ttd_for(table.size());
-  dissemination.push(slot);
+  // Routine news: a member met or a new payload, alive at the same incarnation. Status
+  // changes, refutations and new incarnations go first.
+  bool routine = (mask & (kEvNewStatus | kEvNewIncarnation)) == 0 && x.status == Status::Alive;
+  dissemination.push(slot, routine);
   sync_suspicion(slot);
   if (mask != 0) events.record(slot, mask);
 }
