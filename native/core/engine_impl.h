@@ -39,6 +39,7 @@ struct Engine::Impl {
   Time ack_timeout = 30 * kSecond;
   GcMode gc = GcMode::On;
   uint32_t indirect_k = 2;
+  uint32_t max_members = kDefaultMaxMembers;
 
   // Round: a shuffled list of slots, consumed one per step. Entries of members deleted or
   // turned 'left' meanwhile are skipped (their MemberFlag::InRound is clear).
@@ -60,6 +61,12 @@ struct Engine::Impl {
   // (theoretical arrival time of a GCRA / leaky bucket, minus the burst allowance).
   ProbeQueue pending;
   Time probe_tat = 0;
+  // First contacts (a ping or ack from an unknown UUID that answers no probe of ours) are
+  // paced by a second bucket, whose rate grows only with the members that answered us
+  // (confirmed), so a flood of made-up senders cannot raise it (docs/protocol.md).
+  Time contact_tat = 0;
+  uint32_t confirmed = 0;     // members with MemberFlag::Confirmed
+  uint32_t evict_cursor = 0;  // where the next search for an evictable member starts
 
   // Scratch, kept for their capacity.
   Packet in, out;
@@ -81,8 +88,15 @@ struct Engine::Impl {
   void update_member(uint32_t slot, const MemberRecord& def);
   void update_self_from_gossip(const MemberRecord& def);
   uint32_t upsert(const MemberRecord& def, bool direct);
+  void queue_probe(const Uuid& uuid, Addr addr);  // a second-hand probe owed (capped queue)
   void process_members(const std::vector<MemberRecord>& list);
   void process_quit(const Uuid& uuid, const Incarnation& inc);
+  bool bump_self_version(uint32_t* mask);
+  void set_confirmed(uint32_t slot, bool on);
+  // hostile input: admission of members the table does not know
+  uint32_t contact_rate() const;
+  bool take_contact();
+  bool make_room();
   // second-hand probes
   uint32_t probe_rate() const;
   Time probe_interval() const;
@@ -100,9 +114,10 @@ struct Engine::Impl {
   void process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy);
 
   // --- messages.cc
-  void build_message(FdType type);
+  void build_message(FdType type, bool gossip = true);
   void emit(const Packet& p, Addr to, bool broadcast);
-  void send_fd(FdType type, Addr to, const Addr* proxy);
+  void send_fd(FdType type, Addr to, const Addr* proxy, bool gossip = true);
+  bool is_member_addr(Addr a) const;
   void count_drop(uint64_t* counter);
   void on_datagram(const uint8_t* data, size_t size);
 

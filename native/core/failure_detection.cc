@@ -64,7 +64,11 @@ void Engine::Impl::check_acks() {
           delete_member(slot);
           continue;
         }
-        break;
+        // A dead member is pinged only by the round, once per round: one forged dead
+        // record must not make us ping its address every ack timeout forever (gc off).
+        // With gc on the wait goes on, unsent, to count the timeouts until gc.
+        if (gc == GcMode::On) wait_ack(slot);
+        continue;
       case Status::Left:
         continue;  // never pinged
     }
@@ -154,9 +158,34 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
   def.addr = src;
   def.uuid = uuid;
   def.incarnation = fd.incarnation;
-  uint32_t slot = upsert(def, true);
+  uint32_t slot = table.find(uuid);
+  // An ack that answers a ping of ours (a round ping, its re-sends, a second-hand probe).
+  bool awaited = fd.type == FdType::Ack &&
+                 (slot != kNoSlot ? member_at(slot).has(MemberFlag::WaitingAck) : pending.probed(uuid));
+  if (slot == kNoSlot && !awaited && !take_contact()) {
+    // A first contact over the pacing (a flood of made-up senders): not added by its ping
+    // alone. It gets a minimal ack and is probed like a member heard of second-hand, so a
+    // real newcomer is still met once its probe is answered.
+    ++stats.contacts_deferred;
+    queue_probe(uuid, src);
+    if (fd.type == FdType::Ping) {
+      send_fd(FdType::Ack, src, proxy, false);
+      ++stats.acks_sent;
+    }
+    return;
+  }
+  if (slot == kNoSlot && !make_room()) {
+    if (fd.type == FdType::Ping) {
+      send_fd(FdType::Ack, src, proxy, false);
+      ++stats.acks_sent;
+    }
+    return;
+  }
+  slot = upsert(def, true);
   if (slot == kNoSlot) return;  // outdated message: ignore pings and acks alike
   Member& x = member_at(slot);
+  // Answered at its address: from now on it gets acks with gossip.
+  if (awaited && x.addr() == src) set_confirmed(slot, true);
   // A message straight from the member at its current incarnation proves it alive,
   // whatever the rumours said.
   if (incarnation_cmp(fd.incarnation, x.incarnation) == 0 && x.status != Status::Alive) {
@@ -164,7 +193,9 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
     on_update(slot, kEvNewStatus);
   }
   if (fd.type == FdType::Ping) {
-    send_fd(FdType::Ack, x.addr(), proxy);
+    // An unconfirmed address gets a minimal ack: a forged ping must not make us send a
+    // big datagram to a third party (docs/protocol.md, "Hostile input").
+    send_fd(FdType::Ack, x.addr(), proxy, x.has(MemberFlag::Confirmed));
     ++stats.acks_sent;
   } else {
     x.unacked = 0;

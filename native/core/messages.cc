@@ -36,8 +36,9 @@ size_t record_size(const Member& x, bool with_payload) {
 }  // namespace
 
 // Fills `out` with a failure detection message carrying dissemination (queue head first)
-// and anti-entropy (members from a random slot on) up to the packet budget.
-void Engine::Impl::build_message(FdType type) {
+// and anti-entropy (members from a random slot on) up to the packet budget; with gossip
+// false, only the failure detection (a minimal message, under 80 bytes).
+void Engine::Impl::build_message(FdType type, bool gossip) {
   const Member& me = self_member();
   out.clear();
   out.meta.src = me.addr();
@@ -45,6 +46,10 @@ void Engine::Impl::build_message(FdType type) {
   out.has_failure_detection = true;
   out.failure_detection.type = type;
   out.failure_detection.incarnation = me.incarnation;
+  if (!gossip) {
+    ++stats.minimal_sent;
+    return;
+  }
 
   // Hand the codec one candidate more than fits by our estimate; it keeps the exact prefix.
   size_t room = kMaxPacketSize - kMessageOverhead;
@@ -83,8 +88,8 @@ void Engine::Impl::emit(const Packet& p, Addr to, bool broadcast) {
 }
 
 // A ping or an ack to `to`, directly or through `proxy` (with route meta).
-void Engine::Impl::send_fd(FdType type, Addr to, const Addr* proxy) {
-  build_message(type);
+void Engine::Impl::send_fd(FdType type, Addr to, const Addr* proxy, bool gossip) {
+  build_message(type, gossip);
   if (proxy != nullptr) {
     out.meta.has_route = true;
     out.meta.route.src = self_member().addr();
@@ -93,6 +98,16 @@ void Engine::Impl::send_fd(FdType type, Addr to, const Addr* proxy) {
   } else {
     emit(out, to, false);
   }
+}
+
+// Whether a member other than us is at `a` (a relay destination). O(N), N <= max_members;
+// only routed packets not meant for us pay it.
+bool Engine::Impl::is_member_addr(Addr a) const {
+  for (uint32_t s = 0; s < table.capacity(); ++s) {
+    const Member& x = table.at(s);
+    if (x.live() && s != self && x.status != Status::Left && x.addr() == a) return true;
+  }
+  return false;
 }
 
 void Engine::Impl::count_drop(uint64_t* counter) {
@@ -109,14 +124,22 @@ void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
     count_drop(&stats.drops[static_cast<size_t>(r.error)]);
     return;
   }
+  // Addresses we would answer or relay to must be a peer's: never a broadcast, multicast or
+  // reserved address (docs/protocol.md, "Hostile input").
+  if (!addr_is_peer(in.meta.src) ||
+      (in.meta.has_route && (!addr_is_peer(in.meta.route.src) || !addr_is_peer(in.meta.route.dst)))) {
+    count_drop(&stats.drops[static_cast<size_t>(DecodeError::BadAddress)]);
+    return;
+  }
   const Addr my_addr = self_member().addr();
   Addr src = in.meta.src;
   Addr proxy;
   const Addr* via = nullptr;
   if (in.meta.has_route) {
     if (in.meta.route.dst != my_addr) {
-      // Forward only a packet straight from its originator: never a second hop.
-      if (in.meta.src != in.meta.route.src) {
+      // Forward only a packet straight from its originator (never a second hop), and only
+      // to a member we know: we are not an open relay towards arbitrary addresses.
+      if (in.meta.src != in.meta.route.src || !is_member_addr(in.meta.route.dst)) {
         count_drop(&stats.drops_wrong_destination);
         return;
       }

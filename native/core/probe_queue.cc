@@ -132,6 +132,13 @@ void ProbeQueue::clear() {
 
 bool ProbeQueue::contains(const Uuid& uuid) const { return find_bucket(uuid) != kNpos; }
 
+bool ProbeQueue::probed(const Uuid& uuid) const {
+  size_t b = find_bucket(uuid);
+  if (b == kNpos) return false;
+  uint32_t offset = index_[b] - base_;  // sequence numbers wrap harmlessly
+  return offset >= head_ && offset < sent_;
+}
+
 const char* ProbeQueue::check() const {
   if (head_ > sent_ || sent_ > fifo_.size()) return "probe queue: cursors out of order";
   size_t used = 0;

@@ -47,6 +47,8 @@ class ProbeQueue {
   void expire(int64_t now);
   void clear();
   bool contains(const Uuid& uuid) const;
+  // Whether `uuid` has an entry that was probed (its answer is awaited).
+  bool probed(const Uuid& uuid) const;
 
   size_t waiting() const { return waiting_; }  // not yet probed
   size_t probed() const { return probed_; }    // probed, answer awaited
