@@ -51,6 +51,8 @@ export interface SimulationOptions {
   gcMode?: GcMode;
   /** Proxies per indirect ping (k); default 2. */
   indirectPingCount?: number;
+  /** Bound on each node's member table (see the Swim option); default the engine's (4096). */
+  maxMembers?: number;
   /** Generation every node starts with (restart() adds one). Default 0. */
   generation?: number | bigint;
   /** Configure each node with its URI and UUID (default true). false: call configure() yourself. */
@@ -207,6 +209,10 @@ export class Simulation {
     }
     if (c.gcMode !== undefined && c.gcMode !== 'on' && c.gcMode !== 'off') {
       throw new SwimError('ERR_SWIM_CONFIG', `${where}: gcMode must be 'on' or 'off'`, { reason: 'bad_config' });
+    }
+    const max = (c as SimulationOptions).maxMembers;
+    if (max !== undefined && !Number.isInteger(max)) {
+      throw new SwimError('ERR_SWIM_CONFIG', `${where}: maxMembers must be an integer`, { reason: 'bad_config' });
     }
     if (c.indirectPingCount !== undefined && !Number.isInteger(c.indirectPingCount)) {
       throw new SwimError('ERR_SWIM_CONFIG', `${where}: indirectPingCount must be an integer`, {

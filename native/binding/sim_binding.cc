@@ -156,6 +156,10 @@ bool read_patch(const Napi::Object& o, swim::ConfigPatch* p, const char** reason
     p->has_indirect_ping_count = true;
     p->indirect_ping_count = d < 0 ? 0 : d > 1e9 ? 1000000000u : static_cast<uint32_t>(d);
   }
+  if (get_number(o, "maxMembers", &d)) {
+    p->has_max_members = true;
+    p->max_members = d < 0 ? 0 : d > 1e9 ? 1000000000u : static_cast<uint32_t>(d);
+  }
   v = o.Get("gcMode");
   if (v.IsString()) {
     std::string s = v.As<Napi::String>().Utf8Value();

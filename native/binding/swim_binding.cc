@@ -307,6 +307,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
               GetPositive(o.Get("ackTimeout"), &cfg.ack_timeout);
     uint32_t gc = 0;
     ok = ok && GetU32(o.Get("gcMode"), 1, &gc);
+    ok = ok && GetU32(o.Get("maxMembers"), 1u << 24, &cfg.max_members);
     Napi::Value generation = o.Get("generation");
     if (ok && !generation.IsUndefined()) {
       cfg.has_generation = true;
