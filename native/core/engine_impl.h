@@ -31,6 +31,10 @@ struct Engine::Impl {
   uint32_t self = kNoSlot;
   bool quitting = false;
   Time now = 0;  // time of the input being processed
+  size_t in_size = 0;  // size of the datagram being processed
+  // Bytes the probes queued from that datagram may still take: the probes a datagram
+  // causes send at most about what it cost (plus minimal pings), see queue_probe.
+  size_t probe_budget = 0;
 
   // Configuration.
   double heartbeat_s = 1.0;
@@ -88,7 +92,8 @@ struct Engine::Impl {
   void update_member(uint32_t slot, const MemberRecord& def);
   void update_self_from_gossip(const MemberRecord& def);
   uint32_t upsert(const MemberRecord& def, bool direct);
-  void queue_probe(const Uuid& uuid, Addr addr);  // a second-hand probe owed (capped queue)
+  // A probe owed to an unknown member (capped queue), taking at most `budget` bytes.
+  void queue_probe(const Uuid& uuid, Addr addr, size_t budget);
   void process_members(const std::vector<MemberRecord>& list);
   void process_quit(const Uuid& uuid, const Incarnation& inc);
   bool bump_self_version(uint32_t* mask);
@@ -114,9 +119,11 @@ struct Engine::Impl {
   void process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy);
 
   // --- messages.cc
-  void build_message(FdType type, bool gossip = true);
-  void emit(const Packet& p, Addr to, bool broadcast);
-  void send_fd(FdType type, Addr to, const Addr* proxy, bool gossip = true);
+  // budget: the most bytes the datagram may take; below what one member record needs, a
+  // minimal message (failure detection only).
+  void build_message(FdType type, size_t budget = kMaxPacketSize);
+  void emit(const Packet& p, Addr to, bool broadcast, size_t budget = kMaxPacketSize);
+  void send_fd(FdType type, Addr to, const Addr* proxy, size_t budget = kMaxPacketSize);
   bool is_member_addr(Addr a) const;
   void count_drop(uint64_t* counter);
   void on_datagram(const uint8_t* data, size_t size);

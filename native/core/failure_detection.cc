@@ -167,16 +167,16 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
     // alone. It gets a minimal ack and is probed like a member heard of second-hand, so a
     // real newcomer is still met once its probe is answered.
     ++stats.contacts_deferred;
-    queue_probe(uuid, src);
+    queue_probe(uuid, src, 0);
     if (fd.type == FdType::Ping) {
-      send_fd(FdType::Ack, src, proxy, false);
+      send_fd(FdType::Ack, src, proxy, 0);
       ++stats.acks_sent;
     }
     return;
   }
   if (slot == kNoSlot && !make_room()) {
     if (fd.type == FdType::Ping) {
-      send_fd(FdType::Ack, src, proxy, false);
+      send_fd(FdType::Ack, src, proxy, 0);
       ++stats.acks_sent;
     }
     return;
@@ -193,9 +193,9 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
     on_update(slot, kEvNewStatus);
   }
   if (fd.type == FdType::Ping) {
-    // An unconfirmed address gets a minimal ack: a forged ping must not make us send a
-    // big datagram to a third party (docs/protocol.md, "Hostile input").
-    send_fd(FdType::Ack, x.addr(), proxy, x.has(MemberFlag::Confirmed));
+    // An unconfirmed address gets an ack no bigger than the ping: a forged ping must not
+    // make us send more to a third party than it cost (docs/protocol.md, "Hostile input").
+    send_fd(FdType::Ack, x.addr(), proxy, x.has(MemberFlag::Confirmed) ? kMaxPacketSize : in_size);
     ++stats.acks_sent;
   } else {
     x.unacked = 0;

@@ -175,7 +175,9 @@ uint32_t Engine::Impl::upsert(const MemberRecord& def, bool direct) {
     // Second-hand news of a live member: it may be gone already. Ask it; it is added
     // when it answers (its ack is direct).
     if (def.status < Status::Dead && !direct) {
-      queue_probe(def.uuid, def.addr);
+      // The first probe a datagram causes may carry gossip, up to the datagram's size (a
+      // bootstrap meets the cluster through these); the next ones are minimal pings.
+      queue_probe(def.uuid, def.addr, probe_budget);
       return kNoSlot;
     }
     // A dead member heard of with gc off is added unprobed: paced as a first contact, and
@@ -192,8 +194,10 @@ uint32_t Engine::Impl::upsert(const MemberRecord& def, bool direct) {
   return slot;
 }
 
-void Engine::Impl::queue_probe(const Uuid& uuid, Addr addr) {
-  pending.push(uuid, addr, std::max<size_t>(kMinPendingProbes, table.size()));
+void Engine::Impl::queue_probe(const Uuid& uuid, Addr addr, size_t budget) {
+  size_t b = std::min(budget, kMaxPacketSize);
+  if (pending.push(uuid, addr, std::max<size_t>(kMinPendingProbes, table.size()), static_cast<uint16_t>(b)))
+    probe_budget -= std::min(probe_budget, b);
 }
 
 void Engine::Impl::process_members(const std::vector<MemberRecord>& list) {
@@ -313,9 +317,7 @@ void Engine::Impl::pump_probes() {
     const ProbeQueue::Entry* e = pending.take(now + window);
     if (e == nullptr) break;
     probe_tat = std::max(probe_tat, now) + probe_interval();
-    // Minimal (no gossip): the address is second-hand, nothing says a member is there,
-    // and a packet naming many made-up members must not become many full pings.
-    send_fd(FdType::Ping, e->addr(), nullptr, false);
+    send_fd(FdType::Ping, e->addr(), nullptr, e->budget);
     ++stats.pings_sent;
   }
 }
