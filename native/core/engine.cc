@@ -126,7 +126,9 @@ CommandError Engine::add_member(Addr uri, const Uuid& uuid, Time now) {
   def.status = Status::Alive;
   def.addr = uri;
   def.uuid = uuid;
-  e.new_member(def);  // incarnation 0.0, payload unknown until heard
+  // Incarnation 0.0, payload unknown until heard. The user vouches for the address: it is
+  // confirmed (full pings, counted in the first-contact rate) from the start.
+  e.set_confirmed(e.new_member(def), true);
   e.check_invariants("add_member");
   return CommandError::Ok;
 }

@@ -110,6 +110,7 @@ struct Engine::Impl {
 
   // --- failure_detection.cc
   void wait_ack(uint32_t slot);
+  size_t ping_budget(uint32_t slot) const;
   void send_indirect_pings(uint32_t target);
   void check_acks();
   void new_round();

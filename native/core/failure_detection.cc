@@ -22,6 +22,12 @@ constexpr uint8_t kNoAcksToGc = 2;
 
 void Engine::Impl::wait_ack(uint32_t slot) { waits.start(slot, now + ack_timeout); }
 
+// Pings carry gossip only to a confirmed address (one that answered us, or that the user
+// gave): a member admitted from a forged ping must not draw full datagrams to its address.
+size_t Engine::Impl::ping_budget(uint32_t slot) const {
+  return member_at(slot).has(MemberFlag::Confirmed) ? kMaxPacketSize : 0;
+}
+
 // Pings `target` through up to k distinct random alive members (never self, never the
 // target or anyone at its address). Tarantool means to do this but sends via everyone.
 void Engine::Impl::send_indirect_pings(uint32_t target) {
@@ -34,7 +40,7 @@ void Engine::Impl::send_indirect_pings(uint32_t target) {
     const Member& x = member_at(s);
     if (!x.live() || s == self || s == target || x.status != Status::Alive || x.addr() == dst) continue;
     Addr proxy = x.addr();
-    send_fd(FdType::Ping, dst, &proxy);
+    send_fd(FdType::Ping, dst, &proxy, ping_budget(target));
     ++sent;
   }
   stats.indirect_pings_sent += sent;
@@ -75,7 +81,7 @@ void Engine::Impl::check_acks() {
     // Not dead yet: ask others to reach it too, so a broken direct link alone never
     // produces a suspicion (and a suspicion gets every chance to be refuted).
     if (x.status == Status::Alive || x.status == Status::Suspected) send_indirect_pings(slot);
-    send_fd(FdType::Ping, x.addr(), nullptr);
+    send_fd(FdType::Ping, x.addr(), nullptr, ping_budget(slot));
     ++stats.pings_sent;
     wait_ack(slot);
   }
@@ -138,7 +144,7 @@ void Engine::Impl::round_step() {
   round_deadline = now + heartbeat;
   uint32_t target = next_round_target();
   if (target != kNoSlot) {
-    send_fd(FdType::Ping, member_at(target).addr(), nullptr);
+    send_fd(FdType::Ping, member_at(target).addr(), nullptr, ping_budget(target));
     ++stats.pings_sent;
     wait_ack(target);
   }
