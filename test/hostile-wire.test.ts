@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Swim, type SwimOptions } from '../src/index';
+import { DEFAULTS, Swim, SwimError, type SwimOptions } from '../src/index';
+import { Simulation } from '../src/sim';
 import { encodePacket, type PacketInput } from '../src/codec';
 import { waitFor } from './helpers/wait';
 
@@ -62,6 +63,15 @@ async function mesh(n: number, options: Partial<SwimOptions> = {}): Promise<Swim
 }
 
 describe('hostile input on real UDP', () => {
+  it('maxMembers: validated, 4096 by default', () => {
+    expect(DEFAULTS.maxMembers).toBe(4096);
+    for (const bad of [1, 0, 2.5, 2 ** 24 + 1, '10'])
+      expect(() => new Swim({ uri: '127.0.0.1:0', maxMembers: bad as number })).toThrow(SwimError);
+    const sim = new Simulation({ nodes: 2, maxMembers: 2, seed: 1 });
+    sim.addMember(1, 2);
+    expect(sim.runUntil({ fullmesh: true }, 10)).toBeGreaterThanOrEqual(0);
+  });
+
   it('a flood of 100,000 pings from made-up UUIDs: table bounded, acks minimal, the cluster undisturbed', async () => {
     const [target, b, c] = await mesh(3, { maxMembers: 256 });
     const real = new Set([target.uuid, b.uuid, c.uuid]);
