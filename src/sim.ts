@@ -124,6 +124,8 @@ export interface EngineStats {
   drops: Record<string, number>;
   dropsWrongDestination: number;
   dropsSelfSource: number;
+  /** Packets, and member records, naming a broadcast, multicast or reserved address. */
+  dropsBadAddress: number;
   pingsSent: number;
   acksSent: number;
   pingsReceived: number;

@@ -204,6 +204,7 @@ Napi::Object engine_stats_to_js(Napi::Env env, const swim::Stats& s) {
   o.Set("drops", drops);
   o.Set("dropsWrongDestination", double(s.drops_wrong_destination));
   o.Set("dropsSelfSource", double(s.drops_self_source));
+  o.Set("dropsBadAddress", double(s.drops_bad_address));
   o.Set("pingsSent", double(s.pings_sent));
   o.Set("acksSent", double(s.acks_sent));
   o.Set("pingsReceived", double(s.pings_received));

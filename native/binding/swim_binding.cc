@@ -650,6 +650,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
                 Napi::Number::New(env, static_cast<double>(s.drops[i])));
     drops.Set("wrong_destination", Napi::Number::New(env, static_cast<double>(s.drops_wrong_destination)));
     drops.Set("self_source", Napi::Number::New(env, static_cast<double>(s.drops_self_source)));
+    drops.Set("bad_address", Napi::Number::New(env, static_cast<double>(s.drops_bad_address)));
     o.Set("drops", drops);
     n("pingsSent", s.pings_sent);
     n("acksSent", s.acks_sent);

@@ -419,7 +419,6 @@ const char* decode_error_name(DecodeError e) {
     case DecodeError::PayloadTooLarge: return "payload_too_large";
     case DecodeError::ArrayTooLong: return "array_too_long";
     case DecodeError::TrailingGarbage: return "trailing_garbage";
-    case DecodeError::BadAddress: return "bad_address";
     case DecodeError::Count_: break;
   }
   return "unknown";

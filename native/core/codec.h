@@ -67,10 +67,6 @@ enum class DecodeError : uint8_t {
   PayloadTooLarge,  // member payload over kMaxPayloadSize
   ArrayTooLong,     // array length larger than the bytes left could possibly hold
   TrailingGarbage,  // bytes after the body map
-  // Never returned by decode_packet (the codec reads any address): the engine's reason for
-  // a packet whose meta source or route names no peer (broadcast, multicast, 0/8, 240/4;
-  // see addr_is_peer), also counted for each member record it skips for that reason.
-  BadAddress,
   Count_
 };
 constexpr size_t kDecodeErrorCount = static_cast<size_t>(DecodeError::Count_);

@@ -111,6 +111,9 @@ struct Stats {
   uint64_t drops[kDecodeErrorCount] = {};  // by decode reason (index Ok unused)
   uint64_t drops_wrong_destination = 0;    // routed packet not for us and we are not its proxy
   uint64_t drops_self_source = 0;          // our own UUID from a different URI... (ignored)
+  // A meta source or route naming no peer (broadcast, multicast, 0/8, 240/4: addr_is_peer);
+  // also counts each member record skipped for that reason, which packets_dropped does not.
+  uint64_t drops_bad_address = 0;
   uint64_t pings_sent = 0, acks_sent = 0;
   uint64_t pings_received = 0, acks_received = 0;
   uint64_t indirect_pings_sent = 0;     // requests we asked proxies to forward

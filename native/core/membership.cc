@@ -205,7 +205,7 @@ void Engine::Impl::process_members(const std::vector<MemberRecord>& list) {
     // A record naming no peer address is skipped (the rest of the packet still counts):
     // a peer that was fed such a record must not get all its packets dropped by us.
     if (!addr_is_peer(r.addr)) {
-      ++stats.drops[static_cast<size_t>(DecodeError::BadAddress)];
+      ++stats.drops_bad_address;
       continue;
     }
     upsert(r, false);

@@ -134,7 +134,7 @@ void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
   // reserved address (docs/protocol.md, "Hostile input").
   if (!addr_is_peer(in.meta.src) ||
       (in.meta.has_route && (!addr_is_peer(in.meta.route.src) || !addr_is_peer(in.meta.route.dst)))) {
-    count_drop(&stats.drops[static_cast<size_t>(DecodeError::BadAddress)]);
+    count_drop(&stats.drops_bad_address);
     return;
   }
   const Addr my_addr = self_member().addr();
