@@ -32,6 +32,12 @@ export interface SwimOptions {
    * shape as `swim.setCodec()`. Default: `{ algo: 'none' }`, plain text.
    */
   codec?: CodecConfig;
+  /**
+   * Most members (self included) the table holds from what arrives on the wire, 2..2^24.
+   * A full table takes a new member only in place of a dead or left one; `addMember()` is
+   * exempt. Default 4096 (docs/protocol.md, "Hostile input").
+   */
+  maxMembers?: number;
 }
 
 /** What `swim.configure()` can change at run time. */
@@ -53,6 +59,7 @@ export const DEFAULTS = Object.freeze({
   heartbeatRate: 0.5,
   ackTimeout: 0.5,
   gcMode: 'on' as const,
+  maxMembers: 4096,
 });
 
 /** What a simulated node runs with unless told otherwise (swim-native/sim). */
@@ -158,6 +165,12 @@ function checkGcMode(v: unknown): 'on' | 'off' {
   return fail('ERR_SWIM_CONFIG', `gcMode must be 'on' or 'off', got ${show(v)}`);
 }
 
+function checkMaxMembers(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > 2 ** 24)
+    fail('ERR_SWIM_CONFIG', `maxMembers must be an integer in [2, 2^24], got ${show(v)}`);
+  return v;
+}
+
 function checkGeneration(v: unknown): bigint {
   let g: bigint;
   if (typeof v === 'bigint') g = v;
@@ -190,12 +203,13 @@ export interface NativeOptions {
   heartbeatRate: number;
   ackTimeout: number;
   gcMode: 'on' | 'off';
+  maxMembers: number;
   payload?: Buffer;
   /** Key copies: the caller zeroes them once the native side has taken them. */
   codec?: NativeCodecConfig;
 }
 
-const OPTION_KEYS = ['uri', 'uuid', 'generation', 'heartbeatRate', 'ackTimeout', 'gcMode', 'payload', 'codec'] as const;
+const OPTION_KEYS = ['uri', 'uuid', 'generation', 'heartbeatRate', 'ackTimeout', 'gcMode', 'payload', 'codec', 'maxMembers'] as const;
 
 export function defaultGeneration(): bigint {
   // Wall-clock microseconds, as Tarantool's default: grows across restarts.
@@ -214,6 +228,7 @@ export function resolveOptions(options: SwimOptions, encodePayload: (value: unkn
     heartbeatRate: checkPeriod(options.heartbeatRate ?? DEFAULTS.heartbeatRate, 'heartbeatRate'),
     ackTimeout: checkPeriod(options.ackTimeout ?? DEFAULTS.ackTimeout, 'ackTimeout'),
     gcMode: checkGcMode(options.gcMode ?? DEFAULTS.gcMode),
+    maxMembers: checkMaxMembers(options.maxMembers ?? DEFAULTS.maxMembers),
   };
   if (options.payload !== undefined && options.payload !== null) native.payload = encodePayload(options.payload);
   // Last: nothing after it can throw and leave the key copies unwiped.
@@ -229,6 +244,7 @@ export interface NativePatch {
   ackTimeout?: number;
   gcMode?: 'on' | 'off';
   indirectPingCount?: number;
+  maxMembers?: number;
   generation?: bigint;
 }
 
@@ -259,6 +275,7 @@ export function resolvePatch(
   if (patch.ackTimeout !== undefined) out.ackTimeout = checkPeriod(patch.ackTimeout, 'ackTimeout');
   if (patch.gcMode !== undefined) out.gcMode = checkGcMode(patch.gcMode);
   if (patch.indirectPingCount !== undefined) out.indirectPingCount = checkIndirectPingCount(patch.indirectPingCount);
+  if (patch.maxMembers !== undefined) out.maxMembers = checkMaxMembers(patch.maxMembers);
   if (patch.generation !== undefined) out.generation = checkGeneration(patch.generation);
   return out;
 }

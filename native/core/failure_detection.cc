@@ -22,6 +22,12 @@ constexpr uint8_t kNoAcksToGc = 2;
 
 void Engine::Impl::wait_ack(uint32_t slot) { waits.start(slot, now + ack_timeout); }
 
+// Pings carry gossip only to a confirmed address (one that answered us, or that the user
+// gave): a member admitted from a forged ping must not draw full datagrams to its address.
+size_t Engine::Impl::ping_budget(uint32_t slot) const {
+  return member_at(slot).has(MemberFlag::Confirmed) ? kMaxPacketSize : 0;
+}
+
 // Pings `target` through up to k distinct random alive members (never self, never the
 // target or anyone at its address). Tarantool means to do this but sends via everyone.
 void Engine::Impl::send_indirect_pings(uint32_t target) {
@@ -34,7 +40,7 @@ void Engine::Impl::send_indirect_pings(uint32_t target) {
     const Member& x = member_at(s);
     if (!x.live() || s == self || s == target || x.status != Status::Alive || x.addr() == dst) continue;
     Addr proxy = x.addr();
-    send_fd(FdType::Ping, dst, &proxy);
+    send_fd(FdType::Ping, dst, &proxy, ping_budget(target));
     ++sent;
   }
   stats.indirect_pings_sent += sent;
@@ -64,14 +70,18 @@ void Engine::Impl::check_acks() {
           delete_member(slot);
           continue;
         }
-        break;
+        // A dead member is pinged only by the round, once per round: one forged dead
+        // record must not make us ping its address every ack timeout forever (gc off).
+        // With gc on the wait goes on, unsent, to count the timeouts until gc.
+        if (gc == GcMode::On) wait_ack(slot);
+        continue;
       case Status::Left:
         continue;  // never pinged
     }
     // Not dead yet: ask others to reach it too, so a broken direct link alone never
     // produces a suspicion (and a suspicion gets every chance to be refuted).
     if (x.status == Status::Alive || x.status == Status::Suspected) send_indirect_pings(slot);
-    send_fd(FdType::Ping, x.addr(), nullptr);
+    send_fd(FdType::Ping, x.addr(), nullptr, ping_budget(slot));
     ++stats.pings_sent;
     wait_ack(slot);
   }
@@ -134,7 +144,7 @@ void Engine::Impl::round_step() {
   round_deadline = now + heartbeat;
   uint32_t target = next_round_target();
   if (target != kNoSlot) {
-    send_fd(FdType::Ping, member_at(target).addr(), nullptr);
+    send_fd(FdType::Ping, member_at(target).addr(), nullptr, ping_budget(target));
     ++stats.pings_sent;
     wait_ack(target);
   }
@@ -154,9 +164,34 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
   def.addr = src;
   def.uuid = uuid;
   def.incarnation = fd.incarnation;
-  uint32_t slot = upsert(def, true);
+  uint32_t slot = table.find(uuid);
+  // An ack that answers a ping of ours (a round ping, its re-sends, a second-hand probe).
+  bool awaited = fd.type == FdType::Ack &&
+                 (slot != kNoSlot ? member_at(slot).has(MemberFlag::WaitingAck) : pending.probed(uuid));
+  if (slot == kNoSlot && !awaited && !take_contact()) {
+    // A first contact over the pacing (a flood of made-up senders): not added by its ping
+    // alone. It gets a minimal ack and is probed like a member heard of second-hand, so a
+    // real newcomer is still met once its probe is answered.
+    ++stats.contacts_deferred;
+    queue_probe(uuid, src, 0);
+    if (fd.type == FdType::Ping) {
+      send_fd(FdType::Ack, src, proxy, 0);
+      ++stats.acks_sent;
+    }
+    return;
+  }
+  if (slot == kNoSlot && !make_room()) {
+    if (fd.type == FdType::Ping) {
+      send_fd(FdType::Ack, src, proxy, 0);
+      ++stats.acks_sent;
+    }
+    return;
+  }
+  slot = upsert(def, true);
   if (slot == kNoSlot) return;  // outdated message: ignore pings and acks alike
   Member& x = member_at(slot);
+  // Answered at its address: from now on it gets acks with gossip.
+  if (awaited && x.addr() == src) set_confirmed(slot, true);
   // A message straight from the member at its current incarnation proves it alive,
   // whatever the rumours said.
   if (incarnation_cmp(fd.incarnation, x.incarnation) == 0 && x.status != Status::Alive) {
@@ -164,7 +199,9 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
     on_update(slot, kEvNewStatus);
   }
   if (fd.type == FdType::Ping) {
-    send_fd(FdType::Ack, x.addr(), proxy);
+    // An unconfirmed address gets an ack no bigger than the ping: a forged ping must not
+    // make us send more to a third party than it cost (docs/protocol.md, "Hostile input").
+    send_fd(FdType::Ack, x.addr(), proxy, x.has(MemberFlag::Confirmed) ? kMaxPacketSize : in_size);
     ++stats.acks_sent;
   } else {
     x.unacked = 0;

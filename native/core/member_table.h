@@ -20,6 +20,7 @@ enum class MemberFlag : uint8_t {
   WaitingAck = 1u << 2,       // a ping is unanswered; ping_deadline is its deadline
   InRound = 1u << 3,          // still to be pinged in the current round
   InDissemination = 1u << 4,  // in the dissemination queue (diss_prev/diss_next are valid)
+  Confirmed = 1u << 5,        // answered a ping of ours at its current address: gets full acks
 };
 
 struct Member {

@@ -73,6 +73,7 @@ struct WorkerConfig {
   double heartbeat_rate = 0;
   double ack_timeout = 0;
   swim::GcMode gc_mode = swim::GcMode::On;
+  uint32_t max_members = swim::kDefaultMaxMembers;
   bool has_payload = false;
   std::vector<uint8_t> payload;
   uint64_t seed = 0;  // 0: random
