@@ -37,6 +37,12 @@ export interface SwimOptions {
    * shape as `swim.setCodec()`. Default: `{ algo: 'none' }`, plain text.
    */
   codec?: CodecConfig;
+  /**
+   * Most members (self included) the table holds from what arrives on the wire, 2..2^24.
+   * A full table takes a new member only in place of a dead or left one; `addMember()` is
+   * exempt. Default 4096 (docs/protocol.md, "Hostile input").
+   */
+  maxMembers?: number;
 }
 
 /** What `swim.configure()` can change at run time. */
@@ -61,6 +67,7 @@ export const DEFAULTS = Object.freeze({
   gcMode: 'on' as const,
   /** Lifeguard on: a member that cannot reach anyone doubts itself before accusing others. */
   lifeguard: true,
+  maxMembers: 4096,
 });
 
 /** What a simulated node runs with unless told otherwise (swim-native/sim). */
@@ -166,6 +173,12 @@ function checkGcMode(v: unknown): 'on' | 'off' {
   return fail('ERR_SWIM_CONFIG', `gcMode must be 'on' or 'off', got ${show(v)}`);
 }
 
+function checkMaxMembers(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > 2 ** 24)
+    fail('ERR_SWIM_CONFIG', `maxMembers must be an integer in [2, 2^24], got ${show(v)}`);
+  return v;
+}
+
 function checkGeneration(v: unknown): bigint {
   let g: bigint;
   if (typeof v === 'bigint') g = v;
@@ -204,12 +217,13 @@ export interface NativeOptions {
   ackTimeout: number;
   gcMode: 'on' | 'off';
   lifeguard: boolean;
+  maxMembers: number;
   payload?: Buffer;
   /** Key copies: the caller zeroes them once the native side has taken them. */
   codec?: NativeCodecConfig;
 }
 
-const OPTION_KEYS = ['uri', 'uuid', 'generation', 'heartbeatRate', 'ackTimeout', 'gcMode', 'lifeguard', 'payload', 'codec'] as const;
+const OPTION_KEYS = ['uri', 'uuid', 'generation', 'heartbeatRate', 'ackTimeout', 'gcMode', 'lifeguard', 'payload', 'codec', 'maxMembers'] as const;
 
 export function defaultGeneration(): bigint {
   // Wall-clock microseconds, as Tarantool's default: grows across restarts.
@@ -229,6 +243,7 @@ export function resolveOptions(options: SwimOptions, encodePayload: (value: unkn
     ackTimeout: checkPeriod(options.ackTimeout ?? DEFAULTS.ackTimeout, 'ackTimeout'),
     gcMode: checkGcMode(options.gcMode ?? DEFAULTS.gcMode),
     lifeguard: checkBoolean(options.lifeguard ?? DEFAULTS.lifeguard, 'lifeguard'),
+    maxMembers: checkMaxMembers(options.maxMembers ?? DEFAULTS.maxMembers),
   };
   if (options.payload !== undefined && options.payload !== null) native.payload = encodePayload(options.payload);
   // Last: nothing after it can throw and leave the key copies unwiped.
@@ -244,6 +259,7 @@ export interface NativePatch {
   ackTimeout?: number;
   gcMode?: 'on' | 'off';
   indirectPingCount?: number;
+  maxMembers?: number;
   generation?: bigint;
   lifeguard?: boolean;
 }
@@ -275,6 +291,7 @@ export function resolvePatch(
   if (patch.ackTimeout !== undefined) out.ackTimeout = checkPeriod(patch.ackTimeout, 'ackTimeout');
   if (patch.gcMode !== undefined) out.gcMode = checkGcMode(patch.gcMode);
   if (patch.indirectPingCount !== undefined) out.indirectPingCount = checkIndirectPingCount(patch.indirectPingCount);
+  if (patch.maxMembers !== undefined) out.maxMembers = checkMaxMembers(patch.maxMembers);
   if (patch.generation !== undefined) out.generation = checkGeneration(patch.generation);
   if (patch.lifeguard !== undefined) out.lifeguard = checkBoolean(patch.lifeguard, `${what}: lifeguard`);
   return out;

@@ -40,6 +40,8 @@ export interface SimulationOptions {
   indirectPingCount?: number;
   /** Lifeguard (docs/protocol.md#lifeguard); default as Swim's (true). */
   lifeguard?: boolean;
+  /** Bound on each node's member table (see the Swim option); default the engine's (4096). */
+  maxMembers?: number;
   /** Generation every node starts with (restart() adds one). Default 0. */
   generation?: number | bigint;
   /** Configure each node with its URI and UUID (default true). false: call configure() yourself. */
@@ -125,7 +127,7 @@ const STATUS_CODE: Record<MemberStatus | 'absent', number> = {
 const NODE_KEYS: readonly PatchKey[] = [
   'uri', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode', 'indirectPingCount', 'generation', 'lifeguard',
 ];
-const BASE_KEYS = NODE_KEYS.filter((k) => k !== 'uri' && k !== 'uuid');
+const BASE_KEYS: readonly PatchKey[] = [...NODE_KEYS.filter((k) => k !== 'uri' && k !== 'uuid'), 'maxMembers'];
 const OPTION_KEYS = ['nodes', 'seed', 'configure', 'keepEvents', ...BASE_KEYS];
 
 function invalid(message: string): SwimError {

@@ -40,7 +40,7 @@ export interface EngineStats {
   bytesSent: number;
   packetsReceived: number;
   bytesReceived: number;
-  /** Received datagrams dropped, total of `drops`. */
+  /** Received datagrams dropped: the total of `drops`, but for `bad_address`, which also counts skipped member records. */
   packetsDropped: number;
   /** Drops by reason: 'truncated', 'bad_type', 'nil_uuid', ..., 'wrong_destination', 'self_source'. */
   drops: Record<string, number>;

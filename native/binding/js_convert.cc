@@ -243,6 +243,8 @@ bool PatchFromJs(const Napi::Object& o, swim::ConfigPatch* p) {
   if (!v.IsUndefined() &&
       !(p->has_indirect_ping_count = U32FromJs(v, UINT32_MAX, &p->indirect_ping_count)))
     return false;
+  v = o.Get("maxMembers");
+  if (!v.IsUndefined() && !(p->has_max_members = U32FromJs(v, 1u << 24, &p->max_members))) return false;
   v = o.Get("generation");
   if (!v.IsUndefined() && !(p->has_generation = U64FromJs(v, &p->generation))) return false;
   v = o.Get("lifeguard");
@@ -296,6 +298,7 @@ Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s) {
     drops.Set(swim::decode_error_name(static_cast<swim::DecodeError>(i)), Count(env, s.drops[i]));
   drops.Set("wrong_destination", Count(env, s.drops_wrong_destination));
   drops.Set("self_source", Count(env, s.drops_self_source));
+  drops.Set("bad_address", Count(env, s.drops_bad_address));
   o.Set("drops", drops);
   o.Set("pingsSent", Count(env, s.pings_sent));
   o.Set("acksSent", Count(env, s.acks_sent));

@@ -235,7 +235,8 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     swim_io::WorkerConfig cfg;
     bool ok = AddrFromJs(o.Get("uri"), &cfg.bind) && UuidFromJs(o.Get("uuid"), &cfg.uuid) &&
               SecondsFromJs(o.Get("heartbeatRate"), &cfg.heartbeat_rate) &&
-              SecondsFromJs(o.Get("ackTimeout"), &cfg.ack_timeout) && GcModeFromJs(o.Get("gcMode"), &cfg.gc_mode);
+              SecondsFromJs(o.Get("ackTimeout"), &cfg.ack_timeout) && GcModeFromJs(o.Get("gcMode"), &cfg.gc_mode) &&
+              U32FromJs(o.Get("maxMembers"), 1u << 24, &cfg.max_members);
     Napi::Value lifeguard = o.Get("lifeguard");
     if (ok) {
       ok = lifeguard.IsBoolean();

@@ -54,6 +54,7 @@ CommandError Engine::configure(const ConfigPatch& cfg, Time now) {
   if (cfg.has_gc_mode && cfg.gc_mode != GcMode::On && cfg.gc_mode != GcMode::Off) return CommandError::BadConfig;
   if (cfg.has_indirect_ping_count && (cfg.indirect_ping_count < 1 || cfg.indirect_ping_count > 64))
     return CommandError::BadConfig;
+  if (cfg.has_max_members && (cfg.max_members < 2 || cfg.max_members > (1u << 24))) return CommandError::BadConfig;
   bool uuid_change = !first && cfg.has_uuid && cfg.uuid != e.self_member().uuid;
   if (uuid_change && e.table.find(cfg.uuid) != kNoSlot) return CommandError::UuidInUse;
 
@@ -74,6 +75,7 @@ CommandError Engine::configure(const ConfigPatch& cfg, Time now) {
     e.lifeguard = cfg.lifeguard;
     e.awareness.reset();  // off: Tarantool's timing exactly; on: start healthy
   }
+  if (cfg.has_max_members) e.max_members = cfg.max_members;
 
   if (first) {
     MemberRecord def;
@@ -105,9 +107,10 @@ CommandError Engine::configure(const ConfigPatch& cfg, Time now) {
   }
   if (cfg.has_uri && cfg.uri != e.self_member().addr()) {
     // A new incarnation makes the new address beat the old one everywhere.
-    ++e.self_member().incarnation.version;
+    uint32_t mask = kEvNewUri;
+    e.bump_self_version(&mask);
     e.self_member().set_addr(cfg.uri);
-    e.on_update(e.self, kEvNewVersion | kEvNewUri);
+    e.on_update(e.self, mask);
   }
   e.check_invariants("configure");
   return CommandError::Ok;
@@ -127,7 +130,9 @@ CommandError Engine::add_member(Addr uri, const Uuid& uuid, Time now) {
   def.status = Status::Alive;
   def.addr = uri;
   def.uuid = uuid;
-  e.new_member(def);  // incarnation 0.0, payload unknown until heard
+  // Incarnation 0.0, payload unknown until heard. The user vouches for the address: it is
+  // confirmed (full pings, counted in the first-contact rate) from the start.
+  e.set_confirmed(e.new_member(def), true);
   e.check_invariants("add_member");
   return CommandError::Ok;
 }
@@ -181,7 +186,7 @@ CommandError Engine::set_payload(const uint8_t* data, size_t size, bool present,
   if (present && size > 0 && data == nullptr) return CommandError::BadConfig;
   e.now = now;
   if (!present) size = 0;  // as Tarantool: an empty payload is no payload
-  uint32_t mask = kEvNewVersion;
+  uint32_t mask = 0;
   Member& s = e.self_member();
   if (size > 0 || s.payload_size > 0) {
     if (!MemberTable::set_payload(s, data, size)) return CommandError::PayloadTooLarge;
@@ -189,7 +194,7 @@ CommandError Engine::set_payload(const uint8_t* data, size_t size, bool present,
     mask |= kEvNewPayload;
   }
   s.set(MemberFlag::PayloadFresh, true);
-  ++s.incarnation.version;
+  e.bump_self_version(&mask);  // at the top of both ranges the payload still changes locally
   e.on_update(e.self, mask);
   e.check_invariants("set_payload");
   return CommandError::Ok;
@@ -274,6 +279,7 @@ GcMode Engine::gc_mode() const { return impl_->gc; }
 double Engine::heartbeat_rate() const { return impl_->heartbeat_s; }
 double Engine::ack_timeout() const { return impl_->ack_timeout_s; }
 bool Engine::lifeguard() const { return impl_->lifeguard; }
+uint32_t Engine::max_members() const { return impl_->max_members; }
 size_t Engine::size() const { return impl_->table.size(); }
 
 bool Engine::member(const Uuid& uuid, MemberSnapshot* out) const {

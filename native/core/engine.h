@@ -24,6 +24,9 @@ constexpr Time kSecond = 1000000;
 
 enum class GcMode : uint8_t { On = 0, Off = 1 };
 
+// Default bound on the member table (self included), see ConfigPatch::max_members.
+constexpr uint32_t kDefaultMaxMembers = 4096;
+
 // Event mask bits: exactly Tarantool's swim_ev_type values.
 enum EventBits : uint32_t {
   kEvNew = 1u << 0,
@@ -59,6 +62,11 @@ struct ConfigPatch {
   // timing); the JS layer turns it on by default (src/config.ts).
   bool has_lifeguard = false;
   bool lifeguard = false;
+  bool has_max_members = false;
+  // Most members (self included) the wire may fill the table with, 2..2^24. A full table
+  // takes a new member only in place of a dead or left one (evicted); add_member() and a
+  // UUID change are exempt. Lowering it evicts nobody. See docs/protocol.md.
+  uint32_t max_members = kDefaultMaxMembers;
 };
 
 enum class CommandError : uint8_t {
@@ -108,6 +116,9 @@ struct Stats {
   uint64_t drops[kDecodeErrorCount] = {};  // by decode reason (index Ok unused)
   uint64_t drops_wrong_destination = 0;    // routed packet not for us and we are not its proxy
   uint64_t drops_self_source = 0;          // our own UUID from a different URI... (ignored)
+  // A meta source or route naming no peer (broadcast, multicast, 0/8, 240/4: addr_is_peer);
+  // also counts each member record skipped for that reason, which packets_dropped does not.
+  uint64_t drops_bad_address = 0;
   uint64_t pings_sent = 0, acks_sent = 0;
   uint64_t pings_received = 0, acks_received = 0;
   uint64_t indirect_pings_sent = 0;     // requests we asked proxies to forward
@@ -117,6 +128,11 @@ struct Stats {
   // member; and the local health score now (0..8), which stretches our timeouts.
   uint64_t ack_timeouts_self = 0;
   uint32_t awareness = 0;
+  // Hostile-input counters (docs/protocol.md), not part of packets_dropped:
+  uint64_t contacts_deferred = 0;  // unknown direct senders over the pacing: probed later instead
+  uint64_t members_refused = 0;    // new members refused: the table was full
+  uint64_t members_evicted = 0;    // dead or left members evicted to make room
+  uint64_t minimal_sent = 0;       // pings and acks sent without gossip (unconfirmed address)
 };
 
 class Engine {
@@ -162,6 +178,7 @@ class Engine {
   double heartbeat_rate() const;
   double ack_timeout() const;
   bool lifeguard() const;
+  uint32_t max_members() const;
   size_t size() const;  // members including self
   bool member(const Uuid& uuid, MemberSnapshot* out) const;
   void self(MemberSnapshot* out) const;

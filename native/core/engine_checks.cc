@@ -15,7 +15,7 @@ void Engine::Impl::check_invariants(const char* where) const {
     std::fprintf(stderr, "engine invariant broken after %s: %s\n", where, what);
     std::abort();
   };
-  uint32_t live = 0;
+  uint32_t live = 0, confirmed_members = 0;
   for (uint32_t s = 0; s < table.capacity(); ++s) {
     const Member& x = table.at(s);
     if (!x.live()) {
@@ -23,6 +23,8 @@ void Engine::Impl::check_invariants(const char* where) const {
       continue;
     }
     ++live;
+    if (x.has(MemberFlag::Confirmed)) ++confirmed_members;
+    if (s == self && x.has(MemberFlag::Confirmed)) fail("self confirmed");
     if (table.find(x.uuid) != s) fail("index does not find a member");
     if ((x.payload == nullptr) != (x.payload_size == 0)) fail("payload pointer/size mismatch");
     if (x.has(MemberFlag::WaitingAck) && !quitting && !waits.contains(s, x.ping_deadline))
@@ -35,6 +37,7 @@ void Engine::Impl::check_invariants(const char* where) const {
   }
   if (live != table.size()) fail("size mismatch");
   if (suspicions.size() > table.size()) fail("suspicions of members that are gone");
+  if (confirmed_members != confirmed) fail("confirmed count mismatch");
   if (const char* bad = dissemination.check()) fail(bad);
   if (const char* bad = events.check(table)) fail(bad);
   if (const char* bad = pending.check()) fail(bad);

@@ -34,6 +34,10 @@ struct Engine::Impl {
   uint32_t self = kNoSlot;
   bool quitting = false;
   Time now = 0;  // time of the input being processed
+  size_t in_size = 0;  // size of the datagram being processed
+  // Bytes the probes queued from that datagram may still take: the probes a datagram
+  // causes send at most about what it cost (plus minimal pings), see queue_probe.
+  size_t probe_budget = 0;
 
   // Configuration.
   double heartbeat_s = 1.0;
@@ -53,6 +57,7 @@ struct Engine::Impl {
   uint64_t gossip_from = 0;
   Sampler sampler;  // proxies and anti-entropy records, drawn uniformly
   std::vector<Addr> proxies;  // scratch of send_indirect_pings
+  uint32_t max_members = kDefaultMaxMembers;
 
   // Round: a shuffled list of slots, consumed one per step. Entries of members deleted or
   // turned 'left' meanwhile are skipped (their MemberFlag::InRound is clear).
@@ -74,6 +79,12 @@ struct Engine::Impl {
   // (theoretical arrival time of a GCRA / leaky bucket, minus the burst allowance).
   ProbeQueue pending;
   Time probe_tat = 0;
+  // First contacts (a ping or ack from an unknown UUID that answers no probe of ours) are
+  // paced by a second bucket, whose rate grows only with the members that answered us
+  // (confirmed), so a flood of made-up senders cannot raise it (docs/protocol.md).
+  Time contact_tat = 0;
+  uint32_t confirmed = 0;     // members with MemberFlag::Confirmed
+  uint32_t evict_cursor = 0;  // where the next search for an evictable member starts
 
   // Scratch, kept for their capacity.
   Packet in, out;
@@ -96,8 +107,16 @@ struct Engine::Impl {
   void update_member(uint32_t slot, const MemberRecord& def);
   void update_self_from_gossip(const MemberRecord& def);
   uint32_t upsert(const MemberRecord& def, bool direct);
+  // A probe owed to an unknown member (capped queue), taking at most `budget` bytes.
+  void queue_probe(const Uuid& uuid, Addr addr, size_t budget);
   void process_members(const std::vector<MemberRecord>& list);
   void process_quit(const Uuid& uuid, const Incarnation& inc);
+  bool bump_self_version(uint32_t* mask);
+  void set_confirmed(uint32_t slot, bool on);
+  // hostile input: admission of members the table does not know
+  uint32_t contact_rate() const;
+  bool take_contact();
+  bool make_room();
   // second-hand probes
   uint32_t probe_rate() const;
   Time probe_interval() const;
@@ -117,6 +136,7 @@ struct Engine::Impl {
 
   // --- failure_detection.cc
   void wait_ack(uint32_t slot, bool indirect = false);
+  size_t ping_budget(uint32_t slot) const;
   void send_indirect_pings(uint32_t target);
   void check_acks();
   void new_round();
@@ -126,10 +146,15 @@ struct Engine::Impl {
   void process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy);
 
   // --- messages.cc
-  void build_message(FdType type, uint32_t buddy = kNoSlot);
-  uint32_t emit(const Packet& p, Addr to, bool broadcast);
-  uint32_t send_fd(FdType type, Addr to, const Addr* proxy, uint32_t buddy = kNoSlot);
+  // budget: the most bytes the datagram may take; below what one member record needs, a
+  // minimal message (failure detection only). buddy: the member a ping is for, whose own
+  // record goes first when we suspect it (lifeguard).
+  void build_message(FdType type, size_t budget = kMaxPacketSize, uint32_t buddy = kNoSlot);
+  uint32_t emit(const Packet& p, Addr to, bool broadcast, size_t budget = kMaxPacketSize);
+  uint32_t send_fd(FdType type, Addr to, const Addr* proxy, size_t budget = kMaxPacketSize,
+                   uint32_t buddy = kNoSlot);
   void count_transmissions(uint32_t fitted);
+  bool is_member_addr(Addr a) const;
   void count_drop(uint64_t* counter);
   void on_datagram(const uint8_t* data, size_t size);
 

@@ -28,6 +28,12 @@ void Engine::Impl::wait_ack(uint32_t slot, bool indirect) {
   waits.start(slot, now, now + t);
 }
 
+// Pings carry gossip only to a confirmed address (one that answered us, or that the user
+// gave): a member admitted from a forged ping must not draw full datagrams to its address.
+size_t Engine::Impl::ping_budget(uint32_t slot) const {
+  return member_at(slot).has(MemberFlag::Confirmed) ? kMaxPacketSize : 0;
+}
+
 // Pings `target` through up to k distinct random alive members (never self, never the
 // target or anyone at its address). Tarantool means to do this but sends via everyone.
 void Engine::Impl::send_indirect_pings(uint32_t target) {
@@ -42,7 +48,7 @@ void Engine::Impl::send_indirect_pings(uint32_t target) {
   }
   uint32_t sent = 0;
   for (const Addr& proxy : proxies) {
-    send_fd(FdType::Ping, dst, &proxy, target);
+    send_fd(FdType::Ping, dst, &proxy, ping_budget(target), target);
     ++sent;
   }
   stats.indirect_pings_sent += sent;
@@ -81,7 +87,11 @@ void Engine::Impl::check_acks() {
           delete_member(slot);
           continue;
         }
-        break;
+        // A dead member is pinged only by the round, once per round: one forged dead
+        // record must not make us ping its address every ack timeout forever (gc off).
+        // With gc on the wait goes on, unsent, to count the timeouts until gc.
+        if (gc == GcMode::On) wait_ack(slot);
+        continue;
       case Status::Left:
         continue;  // never pinged
     }
@@ -89,7 +99,7 @@ void Engine::Impl::check_acks() {
     // produces a suspicion (and a suspicion gets every chance to be refuted).
     bool indirect = x.status == Status::Alive || x.status == Status::Suspected;
     if (indirect) send_indirect_pings(slot);
-    send_fd(FdType::Ping, x.addr(), nullptr, slot);
+    send_fd(FdType::Ping, x.addr(), nullptr, ping_budget(slot), slot);
     ++stats.pings_sent;
     wait_ack(slot, indirect);
   }
@@ -153,7 +163,7 @@ void Engine::Impl::round_step() {
   round_deadline = now + round_interval();
   uint32_t target = next_round_target();
   if (target != kNoSlot) {
-    count_transmissions(send_fd(FdType::Ping, member_at(target).addr(), nullptr, target));
+    count_transmissions(send_fd(FdType::Ping, member_at(target).addr(), nullptr, ping_budget(target), target));
     ++stats.pings_sent;
     wait_ack(target);
   } else {
@@ -174,9 +184,34 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
   def.addr = src;
   def.uuid = uuid;
   def.incarnation = fd.incarnation;
-  uint32_t slot = upsert(def, true);
+  uint32_t slot = table.find(uuid);
+  // An ack that answers a ping of ours (a round ping, its re-sends, a second-hand probe).
+  bool awaited = fd.type == FdType::Ack &&
+                 (slot != kNoSlot ? member_at(slot).has(MemberFlag::WaitingAck) : pending.probed(uuid));
+  if (slot == kNoSlot && !awaited && !take_contact()) {
+    // A first contact over the pacing (a flood of made-up senders): not added by its ping
+    // alone. It gets a minimal ack and is probed like a member heard of second-hand, so a
+    // real newcomer is still met once its probe is answered.
+    ++stats.contacts_deferred;
+    queue_probe(uuid, src, 0);
+    if (fd.type == FdType::Ping) {
+      send_fd(FdType::Ack, src, proxy, 0);
+      ++stats.acks_sent;
+    }
+    return;
+  }
+  if (slot == kNoSlot && !make_room()) {
+    if (fd.type == FdType::Ping) {
+      send_fd(FdType::Ack, src, proxy, 0);
+      ++stats.acks_sent;
+    }
+    return;
+  }
+  slot = upsert(def, true);
   if (slot == kNoSlot) return;  // outdated message: ignore pings and acks alike
   Member& x = member_at(slot);
+  // Answered at its address: from now on it gets acks with gossip.
+  if (awaited && x.addr() == src) set_confirmed(slot, true);
   // A message straight from the member at its current incarnation proves it alive,
   // whatever the rumours said; but a member that left stays left (only a newer
   // incarnation, merged above, brings it back).
@@ -186,7 +221,9 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
     on_update(slot, kEvNewStatus);
   }
   if (fd.type == FdType::Ping) {
-    send_fd(FdType::Ack, x.addr(), proxy);
+    // An unconfirmed address gets an ack no bigger than the ping: a forged ping must not
+    // make us send more to a third party than it cost (docs/protocol.md, "Hostile input").
+    send_fd(FdType::Ack, x.addr(), proxy, x.has(MemberFlag::Confirmed) ? kMaxPacketSize : in_size);
     ++stats.acks_sent;
   } else {
     on_acked(slot);

@@ -20,8 +20,9 @@ enum class MemberFlag : uint8_t {
   WaitingAck = 1u << 2,       // a ping is unanswered; ping_deadline is its deadline
   InRound = 1u << 3,          // still to be pinged in the current round
   InDissemination = 1u << 4,  // in the dissemination queue (diss_prev/diss_next are valid)
-  Suspicion = 1u << 5,        // has a record in Engine::Impl::suspicions (lifeguard.cc)
-  RoutineNews = 1u << 6,      // queued news is routine (a member met, a payload): sent after the rest
+  Confirmed = 1u << 5,        // answered a ping of ours at its current address: gets full acks
+  Suspicion = 1u << 6,        // has a record in Engine::Impl::suspicions (lifeguard.cc)
+  RoutineNews = 1u << 7,      // queued news is routine (a member met, a payload): sent after the rest
 };
 
 struct Member {

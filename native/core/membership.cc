@@ -26,6 +26,9 @@ constexpr uint32_t kProbeBurst = 16;
 // At most max(this, known members) unknown members wait for a probe; more are ignored (a
 // later packet names them again). Bounds the memory a flood of made-up UUIDs can take.
 constexpr size_t kMinPendingProbes = 512;
+// A full table searches this many slots (from where the last search stopped) for a dead or
+// left member to evict: bounded work per admission, every slot visited in turn.
+constexpr uint32_t kEvictScan = 64;
 
 uint32_t incarnation_diff(const Incarnation& a, const Incarnation& b) {
   if (a == b) return 0;
@@ -102,6 +105,7 @@ uint32_t Engine::Impl::new_member(const MemberRecord& def) {
 }
 
 void Engine::Impl::delete_member(uint32_t slot) {
+  set_confirmed(slot, false);
   if (MemberSnapshot* last_state = events.drop(slot)) snapshot(slot, last_state);
   dissemination.remove(slot);
   if (member_at(slot).has(MemberFlag::Suspicion)) suspicions.end(slot);
@@ -133,6 +137,7 @@ void Engine::Impl::update_member(uint32_t slot, const MemberRecord& def) {
   if (cmp > 0) {
     if (def.addr != x.addr()) {
       x.set_addr(def.addr);
+      set_confirmed(slot, false);  // a new address gets full acks once it answered a ping
       on_update(slot, kEvNewUri);
     }
     if (def.has_payload)
@@ -157,16 +162,15 @@ void Engine::Impl::update_self_from_gossip(const MemberRecord& def) {
     s.incarnation = def.incarnation;
   }
   if (cmp >= 0 && def.status != Status::Alive) {
-    // Refute a rumour that we are not alive with a newer incarnation. Lifeguard: having
-    // to refute is a sign of our own poor health (memberlist's awareness).
-    ++s.incarnation.version;
-    mask |= kEvNewVersion;
+    // Refute a rumour that we are not alive with a newer incarnation (which never wraps:
+    // a forged record at version 2^64-1 moves us to the next generation). Lifeguard:
+    // having to refute is a sign of our own poor health (memberlist's awareness).
+    bump_self_version(&mask);
     if (lifeguard) awareness.apply(+1);
   } else if (cmp == 0 && def.addr != s.addr()) {
     // Our current incarnation at an address that is not ours (an old one, or a typo'd
     // add): bump, so our record wins and peers correct it.
-    ++s.incarnation.version;
-    mask |= kEvNewVersion;
+    bump_self_version(&mask);
   }
   if (mask != 0) on_update(self, mask);
 }
@@ -182,9 +186,14 @@ uint32_t Engine::Impl::upsert(const MemberRecord& def, bool direct) {
     // Second-hand news of a live member: it may be gone already. Ask it; it is added
     // when it answers (its ack is direct).
     if (def.status < Status::Dead && !direct) {
-      pending.push(def.uuid, def.addr, std::max<size_t>(kMinPendingProbes, table.size()));
+      // The first probe a datagram causes may carry gossip, up to the datagram's size (a
+      // bootstrap meets the cluster through these); the next ones are minimal pings.
+      queue_probe(def.uuid, def.addr, probe_budget);
       return kNoSlot;
     }
+    // A dead member heard of with gc off is added unprobed: paced as a first contact, and
+    // only where there is room. (Direct senders were admitted by process_fd.)
+    if (!direct && !(take_contact() && make_room())) return kNoSlot;
     return new_member(def);
   }
   if (slot == self) {
@@ -196,8 +205,22 @@ uint32_t Engine::Impl::upsert(const MemberRecord& def, bool direct) {
   return slot;
 }
 
+void Engine::Impl::queue_probe(const Uuid& uuid, Addr addr, size_t budget) {
+  size_t b = std::min(budget, kMaxPacketSize);
+  if (pending.push(uuid, addr, std::max<size_t>(kMinPendingProbes, table.size()), static_cast<uint16_t>(b)))
+    probe_budget -= std::min(probe_budget, b);
+}
+
 void Engine::Impl::process_members(const std::vector<MemberRecord>& list) {
-  for (const MemberRecord& r : list) upsert(r, false);
+  for (const MemberRecord& r : list) {
+    // A record naming no peer address is skipped (the rest of the packet still counts):
+    // a peer that was fed such a record must not get all its packets dropped by us.
+    if (!addr_is_peer(r.addr)) {
+      ++stats.drops_bad_address;
+      continue;
+    }
+    upsert(r, false);
+  }
 }
 
 void Engine::Impl::process_quit(const Uuid& uuid, const Incarnation& inc) {
@@ -210,11 +233,73 @@ void Engine::Impl::process_quit(const Uuid& uuid, const Incarnation& inc) {
   // Someone with our UUID quit (we took a spare UUID, or a stale packet): refute.
   Member& s = self_member();
   if (incarnation_cmp(inc, s.incarnation) >= 0) {
-    uint32_t mask = incarnation_diff(s.incarnation, inc) | kEvNewVersion;
+    uint32_t mask = incarnation_diff(s.incarnation, inc);
     s.incarnation = inc;
-    ++s.incarnation.version;
-    on_update(self, mask);
+    bump_self_version(&mask);
+    if (mask != 0) on_update(self, mask);
   }
+}
+
+// ++version of ourselves, without ever wrapping: at version 2^64-1 the generation goes up
+// and the version restarts at 0 (a newer incarnation for every peer, Tarantool included).
+// False, and nothing changes, at the very top of both ranges.
+bool Engine::Impl::bump_self_version(uint32_t* mask) {
+  Incarnation& inc = self_member().incarnation;
+  if (inc.version < UINT64_MAX) {
+    ++inc.version;
+    *mask |= kEvNewVersion;
+    return true;
+  }
+  if (inc.generation == UINT64_MAX) return false;
+  ++inc.generation;
+  inc.version = 0;
+  *mask |= kEvNewIncarnation;
+  return true;
+}
+
+void Engine::Impl::set_confirmed(uint32_t slot, bool on) {
+  Member& x = member_at(slot);
+  if (x.has(MemberFlag::Confirmed) == on) return;
+  x.set(MemberFlag::Confirmed, on);
+  if (on)
+    ++confirmed;
+  else
+    --confirmed;
+}
+
+// ---------------------------------------------------------------- admission of new members
+
+// First contacts per heartbeat: as the second-hand probes, but counting only members that
+// answered us, which a flood of made-up senders does not raise.
+uint32_t Engine::Impl::contact_rate() const {
+  return std::max<uint32_t>(kMinProbeRate, kProbeRateFactor * (confirmed + 1));
+}
+
+// Takes one first contact from the pacing (GCRA, burst kProbeBurst); false when none is left.
+bool Engine::Impl::take_contact() {
+  Time interval = std::max<Time>(1, heartbeat / contact_rate());
+  if (contact_tat - (kProbeBurst - 1) * interval > now) return false;
+  contact_tat = std::max(contact_tat, now) + interval;
+  return true;
+}
+
+// Room for one more member: true below max_members, or after evicting a dead or left
+// member found among the next kEvictScan slots. Counts a refusal otherwise.
+bool Engine::Impl::make_room() {
+  if (table.size() < max_members) return true;
+  uint32_t cap = table.capacity();
+  for (uint32_t i = 0; i < kEvictScan && i < cap; ++i) {
+    uint32_t s = evict_cursor < cap ? evict_cursor : 0;
+    evict_cursor = s + 1;
+    const Member& x = member_at(s);
+    if (x.live() && s != self && x.status >= Status::Dead) {
+      delete_member(s);
+      ++stats.members_evicted;
+      return true;
+    }
+  }
+  ++stats.members_refused;
+  return false;
 }
 
 // ---------------------------------------------------------------- second-hand probes
@@ -243,7 +328,7 @@ void Engine::Impl::pump_probes() {
     const ProbeQueue::Entry* e = pending.take(now + window);
     if (e == nullptr) break;
     probe_tat = std::max(probe_tat, now) + probe_interval();
-    send_fd(FdType::Ping, e->addr(), nullptr);
+    send_fd(FdType::Ping, e->addr(), nullptr, e->budget);
     ++stats.pings_sent;
   }
 }

@@ -38,13 +38,14 @@ size_t record_size(const Member& x, bool with_payload) {
 }  // namespace
 
 // Fills `out` with a failure detection message carrying dissemination and anti-entropy
-// up to the packet budget. Dissemination: the news sent the fewest times first, newest
-// first among equals, so a long queue cannot starve its tail
-// (foca's broadcast.rs, memberlist's TransmitLimitedQueue); a transmission is counted only
-// when the record is actually sent in a round step's ping (count_transmissions). With lifeguard, a ping for a
-// member we suspect (`buddy`) carries its own record first, so it refutes at once.
-// Anti-entropy: records of members drawn uniformly at random.
-void Engine::Impl::build_message(FdType type, uint32_t buddy) {
+// up to `budget` bytes; a budget too small for one member record gives a minimal message
+// (failure detection only, under 80 bytes). Dissemination: the news sent the fewest times
+// first, newest first among equals, so a long queue cannot starve its tail (foca's
+// broadcast.rs, memberlist's TransmitLimitedQueue); a transmission is counted only when the
+// record is actually sent in a round step's ping (count_transmissions). With lifeguard, a
+// ping for a member we suspect (`buddy`) carries its own record first, so it refutes at
+// once. Anti-entropy: records of members drawn uniformly at random.
+void Engine::Impl::build_message(FdType type, size_t budget, uint32_t buddy) {
   const Member& me = self_member();
   out.clear();
   out_slots.clear();
@@ -53,9 +54,13 @@ void Engine::Impl::build_message(FdType type, uint32_t buddy) {
   out.has_failure_detection = true;
   out.failure_detection.type = type;
   out.failure_detection.incarnation = me.incarnation;
+  if (budget < kMessageOverhead + kRecordWireSize) {
+    ++stats.minimal_sent;
+    return;
+  }
 
   // Hand the codec one candidate more than fits by our estimate; it keeps the exact prefix.
-  size_t room = kMaxPacketSize - kMessageOverhead;
+  size_t room = std::min(budget, kMaxPacketSize) - kMessageOverhead;
   size_t used = 0;
   bool with_buddy = false;
   if (lifeguard && buddy != kNoSlot && buddy != self) {
@@ -111,8 +116,10 @@ void Engine::Impl::count_transmissions(uint32_t fitted) {
 }
 
 // Queues a datagram; returns how many dissemination records it carries.
-uint32_t Engine::Impl::emit(const Packet& p, Addr to, bool broadcast) {
-  EncodeResult r = encode_packet(p, buf, sizeof(buf));
+uint32_t Engine::Impl::emit(const Packet& p, Addr to, bool broadcast, size_t budget) {
+  // A message without member records always fits; one with records is cut to the budget.
+  bool records = !p.dissemination.empty() || !p.anti_entropy.empty();
+  EncodeResult r = encode_packet(p, buf, records ? std::min(budget, sizeof(buf)) : sizeof(buf));
   if (!r.ok) return 0;  // cannot happen for packets the engine builds
   outbox.emplace_back();
   Datagram& d = outbox.back();
@@ -127,18 +134,28 @@ uint32_t Engine::Impl::emit(const Packet& p, Addr to, bool broadcast) {
 // A ping or an ack to `to`, directly or through `proxy` (with route meta).
 // `buddy`: the member the ping is for, whose own record goes first when we suspect it.
 // Returns how many dissemination records went out (count_transmissions takes it).
-uint32_t Engine::Impl::send_fd(FdType type, Addr to, const Addr* proxy, uint32_t buddy) {
-  build_message(type, buddy);
+uint32_t Engine::Impl::send_fd(FdType type, Addr to, const Addr* proxy, size_t budget, uint32_t buddy) {
+  build_message(type, budget, buddy);
   uint32_t fitted;
   if (proxy != nullptr) {
     out.meta.has_route = true;
     out.meta.route.src = self_member().addr();
     out.meta.route.dst = to;
-    fitted = emit(out, *proxy, false);
+    fitted = emit(out, *proxy, false, budget);
   } else {
-    fitted = emit(out, to, false);
+    fitted = emit(out, to, false, budget);
   }
   return fitted;
+}
+
+// Whether a member other than us is at `a` (a relay destination). O(N), N <= max_members;
+// only routed packets not meant for us pay it.
+bool Engine::Impl::is_member_addr(Addr a) const {
+  for (uint32_t s = 0; s < table.capacity(); ++s) {
+    const Member& x = table.at(s);
+    if (x.live() && s != self && x.status != Status::Left && x.addr() == a) return true;
+  }
+  return false;
 }
 
 void Engine::Impl::count_drop(uint64_t* counter) {
@@ -149,10 +166,19 @@ void Engine::Impl::count_drop(uint64_t* counter) {
 void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
   ++stats.packets_received;
   stats.bytes_received += size;
+  in_size = size;
+  probe_budget = size;
   if (!configured() || quitting) return;
   DecodeResult r = decode_packet(data, size, &in);
   if (!r.ok()) {
     count_drop(&stats.drops[static_cast<size_t>(r.error)]);
+    return;
+  }
+  // Addresses we would answer or relay to must be a peer's: never a broadcast, multicast or
+  // reserved address (docs/protocol.md, "Hostile input").
+  if (!addr_is_peer(in.meta.src) ||
+      (in.meta.has_route && (!addr_is_peer(in.meta.route.src) || !addr_is_peer(in.meta.route.dst)))) {
+    count_drop(&stats.drops_bad_address);
     return;
   }
   const Addr my_addr = self_member().addr();
@@ -161,8 +187,10 @@ void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
   const Addr* via = nullptr;
   if (in.meta.has_route) {
     if (in.meta.route.dst != my_addr) {
-      // Forward only a packet straight from its originator: never a second hop.
-      if (in.meta.src != in.meta.route.src) {
+      // Forward only a packet straight from its originator (never a second hop). Towards a
+      // member, always; towards an address no member has (a proxy may not have met the
+      // target yet), only within the first-contact pacing: no open relay for a flood.
+      if (in.meta.src != in.meta.route.src || (!is_member_addr(in.meta.route.dst) && !take_contact())) {
         count_drop(&stats.drops_wrong_destination);
         return;
       }

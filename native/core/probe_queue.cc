@@ -55,7 +55,7 @@ void ProbeQueue::grow_index() {
     if (seq != kEmpty) index_insert(seq);
 }
 
-bool ProbeQueue::push(const Uuid& uuid, Addr addr, size_t cap) {
+bool ProbeQueue::push(const Uuid& uuid, Addr addr, size_t cap, uint16_t budget) {
   if (size() >= cap || find_bucket(uuid) != kNpos) return false;
   if ((size() + 1) * 2 > index_.size()) grow_index();
   fifo_.emplace_back();
@@ -63,6 +63,7 @@ bool ProbeQueue::push(const Uuid& uuid, Addr addr, size_t cap) {
   e.uuid = uuid;
   e.ip = addr.ip;
   e.port = addr.port;
+  e.budget = budget;
   index_insert(base_ + static_cast<uint32_t>(fifo_.size() - 1));
   ++waiting_;
   return true;
@@ -131,6 +132,13 @@ void ProbeQueue::clear() {
 }
 
 bool ProbeQueue::contains(const Uuid& uuid) const { return find_bucket(uuid) != kNpos; }
+
+bool ProbeQueue::probed(const Uuid& uuid) const {
+  size_t b = find_bucket(uuid);
+  if (b == kNpos) return false;
+  uint32_t offset = index_[b] - base_;  // sequence numbers wrap harmlessly
+  return offset >= head_ && offset < sent_;
+}
 
 const char* ProbeQueue::check() const {
   if (head_ > sent_ || sent_ > fifo_.size()) return "probe queue: cursors out of order";

@@ -26,6 +26,7 @@ class ProbeQueue {
     Uuid uuid;           // 16
     uint32_t ip = 0;     // address as first heard
     uint16_t port = 0;
+    uint16_t budget = 0;   // most bytes the probe may take (gossip), see Engine::Impl::queue_probe
     int64_t deadline = 0;  // probed entries: until when an answer is awaited
     Addr addr() const {
       Addr a;
@@ -36,7 +37,7 @@ class ProbeQueue {
   };
 
   // Queues `uuid` unless it already has an entry or `cap` entries are live. True if queued.
-  bool push(const Uuid& uuid, Addr addr, size_t cap);
+  bool push(const Uuid& uuid, Addr addr, size_t cap, uint16_t budget = 0);
   // The member became known (or must not be probed): drop its entry, if any.
   void forget(const Uuid& uuid);
   // Moves the oldest waiting entry to the probed part with `deadline` and returns it
@@ -47,6 +48,8 @@ class ProbeQueue {
   void expire(int64_t now);
   void clear();
   bool contains(const Uuid& uuid) const;
+  // Whether `uuid` has an entry that was probed (its answer is awaited).
+  bool probed(const Uuid& uuid) const;
 
   size_t waiting() const { return waiting_; }  // not yet probed
   size_t probed() const { return probed_; }    // probed, answer awaited

@@ -56,6 +56,17 @@ struct Addr {
   bool operator!=(const Addr& o) const { return !(*this == o); }
 };
 
+// Whether an address read from the wire may be a peer's: a unicast IPv4 address and a
+// non-zero port. Rejects 0.0.0.0/8 ("this network"), 224.0.0.0/4 (multicast) and
+// 240.0.0.0/4 (reserved, with the limited broadcast 255.255.255.255): answering or probing
+// such an address would reach many hosts or none (docs/protocol.md, "Hostile input").
+// Loopback (127/8) and private ranges are valid. A subnet's directed broadcast cannot be
+// told from a host address without the netmask, which the core does not know.
+inline bool addr_is_peer(Addr a) {
+  uint32_t top = a.ip >> 24;
+  return a.port != 0 && top != 0 && top < 224;
+}
+
 // Parse "a.b.c.d:port" (port 0..65535); false on bad text.
 bool addr_parse(const char* text, size_t len, Addr* out);
 // Writes at most 21 characters plus NUL ("255.255.255.255:65535").

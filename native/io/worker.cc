@@ -43,6 +43,8 @@ std::unique_ptr<Worker> Worker::Open(const WorkerConfig& cfg, std::shared_ptr<St
   p.gc_mode = cfg.gc_mode;
   p.has_lifeguard = true;
   p.lifeguard = cfg.lifeguard;
+  p.has_max_members = true;
+  p.max_members = cfg.max_members;
   swim::CommandError e = w->engine_.configure(p, Now());
   if (e == swim::CommandError::Ok && cfg.has_payload)
     e = w->engine_.set_payload(cfg.payload.data(), cfg.payload.size(), true, Now());

@@ -74,6 +74,7 @@ struct WorkerConfig {
   double ack_timeout = 0;
   swim::GcMode gc_mode = swim::GcMode::On;
   bool lifeguard = false;
+  uint32_t max_members = swim::kDefaultMaxMembers;
   bool has_payload = false;
   std::vector<uint8_t> payload;
   uint64_t seed = 0;  // 0: random

@@ -448,6 +448,17 @@ void Simulation::transmit(uint32_t slot) {
   queue_.push(Event{now_ + delay, ++seq_, 0, slot});
 }
 
+void Simulation::inject(uint32_t i, Addr from, const uint8_t* data, size_t size) {
+  if (!valid(i)) return;
+  uint32_t slot = alloc_packet();
+  Packet& p = packets_[slot];
+  p.from = from;
+  p.to = nodes_[i].engine->uri();
+  p.src = 0;  // nobody's: nodes_[0] takes an undeliverable count
+  p.bytes.assign(data, data + size);
+  queue_.push(Event{now_, ++seq_, 0, slot});
+}
+
 void Simulation::deliver(uint32_t slot) {
   Packet& p = packets_[slot];
   const uint32_t dst = node_at(p.to);

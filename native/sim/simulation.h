@@ -148,6 +148,10 @@ class Simulation {
   void uncut(uint32_t i, uint32_t j);
   void partition(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b);
   void heal();  // every cut link and partition is gone (drop rates and blocks stay)
+  // A raw datagram to node i as if sent from `from` (anyone, not a node): delivered at the
+  // current instant, after what is already queued, subject to node i's in-drop and block.
+  // For hostile-input tests (forged packets, floods).
+  void inject(uint32_t i, Addr from, const uint8_t* data, size_t size);
 
   // --- running ---
   // Processes every event at the earliest pending instant (which may be now). False when
