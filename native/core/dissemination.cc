@@ -42,6 +42,7 @@ void DisseminationQueue::push(uint32_t slot, bool routine) {
   }
   x.set(MemberFlag::RoutineNews, routine);
   x.diss_sent = 0;
+  x.diss_age = 0;
   link(slot);
 }
 
@@ -51,6 +52,7 @@ void DisseminationQueue::remove(uint32_t slot) {
   unlink(slot);
   x.status_ttd = 0;
   x.diss_sent = 0;
+  x.diss_age = 0;
   x.set(MemberFlag::RoutineNews, false);
 }
 
@@ -62,16 +64,22 @@ void DisseminationQueue::sent(uint32_t slot) {
   link(slot);
 }
 
-uint32_t DisseminationQueue::first_from(uint32_t bucket) const {
-  for (uint32_t b = bucket; b < kBuckets; ++b)
-    if (tail_[b] != kNoSlot) return tail_[b];
+uint32_t DisseminationQueue::first_from(uint32_t bucket, uint32_t end) const {
+  for (uint32_t b = bucket; b < end; ++b)
+    if (head_[b] != kNoSlot) return head_[b];
   return kNoSlot;
 }
 
 uint32_t DisseminationQueue::after(uint32_t slot) const {
   const Member& x = table_.at(slot);
-  if (x.diss_prev != kNoSlot) return x.diss_prev;
-  return first_from(bucket_of(x) + 1);
+  if (x.diss_next != kNoSlot) return x.diss_next;
+  return first_from(bucket_of(x) + 1, kBuckets);
+}
+
+uint32_t DisseminationQueue::after_in_class(uint32_t slot) const {
+  const Member& x = table_.at(slot);
+  if (x.diss_next != kNoSlot) return x.diss_next;
+  return first_from(bucket_of(x) + 1, x.has(MemberFlag::RoutineNews) ? kBuckets : kCounts);
 }
 
 const char* DisseminationQueue::check() const {
@@ -84,7 +92,7 @@ const char* DisseminationQueue::check() const {
       if (x.status_ttd == 0) return "queued with TTD 0";
     } else if (x.status_ttd != 0) {
       return "TTD without queue";
-    } else if (x.diss_sent != 0 || x.has(MemberFlag::RoutineNews)) {
+    } else if (x.diss_sent != 0 || x.diss_age != 0 || x.has(MemberFlag::RoutineNews)) {
       return "transmissions without queue";
     }
   }

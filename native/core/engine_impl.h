@@ -141,7 +141,7 @@ struct Engine::Impl {
   void check_acks();
   void new_round();
   uint32_t next_round_target();
-  void decrease_ttd();
+  void decrease_ttd(bool tick_ttd);
   void round_step();
   void process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy);
 

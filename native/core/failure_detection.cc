@@ -137,16 +137,25 @@ uint32_t Engine::Impl::next_round_target() {
 }
 
 // Transmissions are counted as a round step's ping sends them (messages.cc,
-// count_transmissions). A round step that sends nothing (only left members besides self) ticks the whole queue instead,
-// so those left members still expire.
-void Engine::Impl::decrease_ttd() {
+// count_transmissions). Every round step also ages the queue: news queued for twice its
+// TTD in round steps leaves even if not sent that often (a flood of news must not fill
+// every packet for minutes; below ~2 TTD x 27 items everything is still sent at least
+// once, fewest-sent first). A round step that sends nothing (only left members besides
+// self) ticks every TTD instead, as Tarantool, so those left members still expire.
+void Engine::Impl::decrease_ttd(bool tick_ttd) {
+  uint32_t bits = 0;
+  while (bits < 32 && (uint64_t{1} << bits) < table.size()) ++bits;
+  const uint32_t max_age = 2 * (bits + 1);
   uint32_t s = dissemination.first();
   while (s != kNoSlot) {
     Member& x = member_at(s);
     uint32_t next = dissemination.after(s);
-    if (x.payload_ttd > 0) --x.payload_ttd;
-    if (x.status_ttd > 0) --x.status_ttd;
-    if (x.status_ttd == 0) {
+    if (x.diss_age < UINT8_MAX) ++x.diss_age;
+    if (tick_ttd) {
+      if (x.payload_ttd > 0) --x.payload_ttd;
+      if (x.status_ttd > 0) --x.status_ttd;
+    }
+    if (x.status_ttd == 0 || x.diss_age >= max_age) {
       dissemination.remove(s);
       // A left member stays only as long as its departure is news.
       if (x.status == Status::Left && s != self) delete_member(s);
@@ -166,11 +175,10 @@ void Engine::Impl::round_step() {
     count_transmissions(send_fd(FdType::Ping, member_at(target).addr(), nullptr, ping_budget(target), target));
     ++stats.pings_sent;
     wait_ack(target);
-  } else {
-    // Nobody to ping (only left members besides self): tick anyway, or those left
-    // members would never expire.
-    decrease_ttd();
   }
+  // Nobody to ping (only left members besides self): tick every TTD, or those left
+  // members would never expire.
+  decrease_ttd(target == kNoSlot);
 }
 
 // A ping or an ack from `uuid` at `src` (through `proxy` when routed).

@@ -41,6 +41,7 @@ struct Member {
   uint8_t unacked = 0;  // pings unanswered in the current status
   uint8_t flags = 0;    // MemberFlag bits
   uint8_t diss_sent = 0;  // transmissions of the news being disseminated (its queue bucket)
+  uint8_t diss_age = 0;   // round steps the news has been queued
 
   Addr addr() const {
     Addr a;
