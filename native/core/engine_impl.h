@@ -55,7 +55,7 @@ struct Engine::Impl {
   Suspicions suspicions;
   Time last_ack_at = INT64_MIN / 2;
   uint64_t gossip_from = 0;
-  Sampler sampler;  // proxies and anti-entropy records, drawn uniformly
+  Sampler sampler;  // indirect-ping proxies, drawn uniformly
   std::vector<Addr> proxies;  // scratch of send_indirect_pings
   uint32_t max_members = kDefaultMaxMembers;
 

@@ -1,9 +1,9 @@
 // Uniform draws without replacement from slot numbers 0..n-1: a partial Fisher-Yates
 // shuffle over a permutation kept between uses. Each begin() starts a fresh sample; each
 // next() costs O(1) and is uniform over the slots not drawn yet, whatever order the kept
-// permutation is in. Used for the k indirect-ping proxies and the anti-entropy records, so
-// every member is equally likely (a run of neighbouring slots from a random start favours
-// the slots after a gap of free ones and always sends neighbours together).
+// permutation is in. Used for the k indirect-ping proxies, so every member is equally
+// likely (a run of neighbouring slots from a random start favours the slots after a gap of
+// free ones and always picks neighbours together).
 #pragma once
 
 #include <cstdint>
