@@ -96,7 +96,7 @@ struct WorkerStats {
   uint64_t broadcast_targets = 0; // broadcast addresses the last broadcast went to
 };
 
-class Worker : private UdpSocket::Receiver {
+class Worker final : private UdpSocket::Receiver {
  public:
   // Creates the loop and the socket and binds it on the caller's thread, then configures
   // the engine with the bound address. Returns null and fills *err on failure. The
