@@ -136,6 +136,47 @@ void check_socket_options() {
   std::printf("tsan_harness: SO_BROADCAST off after Bind() and Adopt()\n");
 }
 
+// The replay window on its own: remembers at least the last kReplayWindow pairs and forgets
+// what is older than 2 * kReplayWindow; the key id is part of the pair.
+void check_replay_window() {
+  swim::io::ReplayWindow w;
+  const uint8_t id[3] = {1, 2, 3}, other_id[3] = {1, 2, 4};
+  auto nonce = [](uint32_t i, uint8_t out[12]) {
+    std::memset(out, 0, 12);
+    uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ull;  // distinct, nonce-like bits
+    std::memcpy(out, &x, 8);
+    std::memcpy(out + 8, &i, 4);
+  };
+  const uint32_t n = swim::io::kReplayWindow;
+  uint8_t b[12];
+  for (uint32_t i = 0; i < n; ++i) {
+    nonce(i, b);
+    if (w.seen(id, b)) die("replay window: a new nonce was seen");
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    nonce(i, b);
+    if (!w.seen(id, b)) die("replay window: forgot a nonce within the window");
+    if (w.seen(other_id, b)) die("replay window: the key id is not part of the pair");
+  }
+  // other_id filled the rest: the first n pairs are now the older table, still remembered...
+  for (uint32_t i = 0; i < n; ++i) {
+    nonce(i, b);
+    if (!w.seen(id, b)) die("replay window: forgot one of the last 2n pairs too early");
+  }
+  // ...until n newer pairs push them out.
+  for (uint32_t i = n; i < 2 * n; ++i) {
+    nonce(i, b);
+    if (w.seen(id, b)) die("replay window: a new nonce was seen");
+  }
+  uint32_t remembered = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    nonce(i, b);
+    remembered += w.seen(id, b);
+  }
+  if (remembered != 0) die("replay window: kept pairs older than 2n");
+  std::printf("tsan_harness: replay window remembers the last %u..%u pairs\n", n, 2 * n);
+}
+
 bool fullmesh(const std::vector<std::unique_ptr<Node>>& nodes) {
   for (auto& n : nodes) {
     if (n->worker->GetInfo().size < nodes.size()) return false;
@@ -308,6 +349,7 @@ void destroy_unstarted() {
 
 int main() {
   check_socket_options();
+  check_replay_window();
   destroy_unstarted();
   for (int round = 0; round < 2; ++round) run_cluster(4);
   std::printf("tsan_harness: ok\n");
