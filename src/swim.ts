@@ -42,7 +42,11 @@ export interface EngineStats {
   bytesReceived: number;
   /** Received datagrams dropped: the total of `drops`, but for `bad_address`, which also counts skipped member records. */
   packetsDropped: number;
-  /** Drops by reason: 'truncated', 'bad_type', 'nil_uuid', ..., 'wrong_destination', 'self_source'. */
+  /**
+   * Drops by reason: 'truncated', 'bad_type', 'nil_uuid', ..., 'wrong_destination', 'self_source',
+   * and 'oversize' (over 1472 bytes, dropped on arrival before decryption or decoding, so not in
+   * `packetsReceived`; always 0 in the simulator).
+   */
   drops: Record<string, number>;
   pingsSent: number;
   acksSent: number;
@@ -67,7 +71,8 @@ export interface SwimStats extends EngineStats {
    * They never reach the protocol, so they are not in `packetsReceived` nor `drops`.
    * A wrong key shows as `unknown_key` (aes-gcm) or mostly `decrypt_failed` (ecb/cbc); the
    * unauthenticated stream modes cfb/ofb decrypt anything, so there the packet decoder
-   * rejects the junk and counts it in `drops` instead.
+   * rejects the junk and counts it in `drops` instead. `replay`: an authentic aes-gcm datagram
+   * whose key id and nonce were already opened (docs/encryption.md#replays).
    */
   cipherDrops: Record<CipherDropReason, number>;
   /** Outgoing datagrams OpenSSL failed to encrypt (not sent). */

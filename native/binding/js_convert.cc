@@ -280,19 +280,20 @@ Napi::Array EventsToJs(Napi::Env env, const std::vector<swim::MemberEvent>& even
   return arr;
 }
 
-Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s) {
+Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s, uint64_t oversize) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("packetsSent", Count(env, s.packets_sent));
   o.Set("bytesSent", Count(env, s.bytes_sent));
   o.Set("packetsReceived", Count(env, s.packets_received));
   o.Set("bytesReceived", Count(env, s.bytes_received));
-  o.Set("packetsDropped", Count(env, s.packets_dropped));
+  o.Set("packetsDropped", Count(env, s.packets_dropped + oversize));
   Napi::Object drops = Napi::Object::New(env);
   for (size_t i = 1; i < swim::kDecodeErrorCount; ++i)
     drops.Set(swim::decode_error_name(static_cast<swim::DecodeError>(i)), Count(env, s.drops[i]));
   drops.Set("wrong_destination", Count(env, s.drops_wrong_destination));
   drops.Set("self_source", Count(env, s.drops_self_source));
   drops.Set("bad_address", Count(env, s.drops_bad_address));
+  drops.Set("oversize", Count(env, oversize));
   o.Set("drops", drops);
   o.Set("pingsSent", Count(env, s.pings_sent));
   o.Set("acksSent", Count(env, s.acks_sent));

@@ -534,7 +534,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     swim::Stats s;
     swim_io::WorkerStats w;
     inst_->worker->GetStats(&s, &w);
-    Napi::Object o = EngineStatsToJs(env, s);
+    Napi::Object o = EngineStatsToJs(env, s, w.oversize);
     auto n = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
     n("sendErrors", w.send_errors);
     n("sendQueued", w.send_queued);

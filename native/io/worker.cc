@@ -8,6 +8,8 @@
 
 namespace swim_io {
 
+static_assert(kMaxDatagramSize == swim::io::kUdpPacketSize, "one datagram limit for the socket and the ciphers");
+
 Worker::Worker(std::shared_ptr<StateCell> state, WorkerListener* listener, uint64_t seed)
     : state_(std::move(state)), listener_(listener), engine_(seed) {}
 
@@ -286,6 +288,7 @@ void Worker::GetStats(swim::Stats* engine, WorkerStats* worker) const {
   worker->send_errors = udp_counters_.send_errors.load(std::memory_order_relaxed);
   worker->send_queued = udp_counters_.send_queued.load(std::memory_order_relaxed);
   worker->receive_errors = udp_counters_.receive_errors.load(std::memory_order_relaxed);
+  worker->oversize = udp_counters_.oversize.load(std::memory_order_relaxed);
   uint64_t drops = 0;
   for (size_t i = 1; i < swim::io::kCipherDropCount; ++i) {
     worker->cipher_drops[i] = cipher_drops_[i].load(std::memory_order_relaxed);
@@ -455,6 +458,10 @@ void Worker::ApplyPendingCipher() {
   // Between two datagrams: everything sent or opened from here on uses the new codec. The
   // old cipher is destroyed here, on the only thread that ever used it.
   cipher_ = std::move(next);
+  if (cipher_) {
+    if (!replay_) replay_.reset(new swim::io::ReplayWindow());
+    cipher_->set_replay_window(replay_.get());
+  }
 }
 
 void Worker::SwapSocket(int fd) {

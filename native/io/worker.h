@@ -90,13 +90,14 @@ struct WorkerStats {
   uint64_t send_errors = 0;       // sends that failed (unreachable, EPERM...)
   uint64_t send_queued = 0;       // sends that had to wait for the socket (EAGAIN)
   uint64_t receive_errors = 0;    // recv errors reported by the socket
+  uint64_t oversize = 0;          // datagrams over 1472 bytes, dropped before the cipher (drops.oversize)
   uint64_t transform_drops = 0;   // datagrams the cipher refused either way (total of the two below)
   uint64_t cipher_drops[swim::io::kCipherDropCount] = {};  // received, by CipherDrop (index Ok unused)
   uint64_t seal_errors = 0;       // outgoing datagrams OpenSSL failed to encrypt (not sent)
   uint64_t broadcast_targets = 0; // broadcast addresses the last broadcast went to
 };
 
-class Worker : private UdpSocket::Receiver {
+class Worker final : private UdpSocket::Receiver {
  public:
   // Creates the loop and the socket and binds it on the caller's thread, then configures
   // the engine with the bound address. Returns null and fills *err on failure. The
@@ -233,6 +234,9 @@ class Worker : private UdpSocket::Receiver {
   bool shutting_down_ = false;
   bool quit_guard_armed_ = false;
   std::unique_ptr<swim::io::PacketCipher> cipher_;  // null: plain text
+  // AES-GCM datagrams already opened; outlives cipher swaps, so a setCodec() that keeps a
+  // key keeps its replays out. Made with the first cipher.
+  std::unique_ptr<swim::io::ReplayWindow> replay_;
   std::vector<swim::Datagram> outbox_;
   std::vector<uint8_t> sealed_, opened_;
   swim::Time deadline_ = swim::kNever;
