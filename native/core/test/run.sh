@@ -13,7 +13,7 @@ else
   flags+=(-O2 -g)
 fi
 core=(native/core/types.cc native/core/msgpack.cc native/core/codec.cc native/core/member_table.cc
-  native/core/probe_queue.cc native/core/dissemination.cc native/core/ack_waits.cc native/core/event_log.cc
+  native/core/probe_queue.cc native/core/contacts.cc native/core/dissemination.cc native/core/ack_waits.cc native/core/event_log.cc
   native/core/membership.cc native/core/failure_detection.cc native/core/messages.cc native/core/engine.cc
   native/core/engine_checks.cc native/sim/simulation.cc)
 # build BINARY SOURCES...: skipped when BINARY is newer than every core, sim and test file
