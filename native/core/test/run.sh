@@ -34,7 +34,7 @@ if [[ "${1:-}" == bench ]]; then
   exec "$out/engine_bench" "$@"
 fi
 tests=(native/core/test/main.cc native/core/test/engine_scenarios.cc native/core/test/engine_units.cc
-  native/core/test/event_log_test.cc)
+  native/core/test/event_log_test.cc native/core/test/engine_healing.cc)
 # Test builds verify the engine's internal invariants after every call (engine_checks.cc).
 flags+=(-DSWIM_ENGINE_CHECKS)
 build "$out/engine_checks" "${core[@]}" "${tests[@]}"
