@@ -263,3 +263,20 @@ describe('identity', () => {
     expect(a.stats().conflicts).toBe(5);
   });
 });
+
+describe('broadcast discovery', () => {
+  // Needs an interface with a broadcast address (not loopback) and sockets bound to 0.0.0.0,
+  // which receive broadcasts; SO_BROADCAST is set on every socket.
+  const iface = Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
+  it.skipIf(iface === undefined)('members bound to 0.0.0.0 find each other with broadcast(), no seeds', async () => {
+    const ip = (iface as os.NetworkInterfaceInfo).address;
+    const a = make({ uri: `${ip}:0`, bind: '0.0.0.0:0' });
+    const b = make({ uri: `${ip}:0`, bind: '0.0.0.0:0' });
+    expect(a.uri.startsWith(`${ip}:`)).toBe(true);
+    a.broadcast(Number(b.uri.split(':')[1]));
+    await waitFor(() => a.member(b.uuid)?.status === 'alive' && b.member(a.uuid)?.status === 'alive', 3000, 'found');
+    expect(a.stats().broadcastTargets).toBeGreaterThan(0);
+  });
+});
