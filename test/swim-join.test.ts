@@ -280,3 +280,45 @@ describe('broadcast discovery', () => {
     expect(a.stats().broadcastTargets).toBeGreaterThan(0);
   });
 });
+
+describe('healing on real UDP', () => {
+  // A partition without test hooks: the two halves use different AES-GCM keys, so neither
+  // can open the other's datagrams; giving everyone the same key heals the network.
+  it('two halves that removed each other merge again, nobody calling anything', async () => {
+    const key1 = Buffer.alloc(16, 1);
+    const key2 = Buffer.alloc(16, 2);
+    const nodes = [0, 1, 2, 3].map(() => make({ uri: '127.0.0.1:0', codec: { algo: 'aes-gcm', keys: [key1] } }));
+    for (const n of nodes.slice(1)) n.addMember({ uri: nodes[0].uri, uuid: nodes[0].uuid });
+    await waitFor(() => nodes.every((n) => n.size === 4), 5000, 'full mesh');
+    nodes[2].setCodec({ algo: 'aes-gcm', keys: [key2] });
+    nodes[3].setCodec({ algo: 'aes-gcm', keys: [key2] });
+    await waitFor(() => nodes.every((n) => n.size === 2), 10_000, 'each half removed the other');
+    const t0 = Date.now();
+    nodes[2].setCodec({ algo: 'aes-gcm', keys: [key1] });
+    nodes[3].setCodec({ algo: 'aes-gcm', keys: [key1] });
+    await waitFor(() => nodes.every((n) => n.size === 4 && n.members().every((m) => m.status === 'alive')), 5000, 'healed');
+    // One heal probe per 4 heartbeats (0.4 s here) per member.
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(nodes.reduce((sum, n) => sum + n.stats().healProbes, 0)).toBeGreaterThan(0);
+  });
+});
+
+describe('configure uri and bind', () => {
+  it('a new uri only re-announces when a bind was given; a new bind moves the socket', async () => {
+    const peer = make({ uri: '127.0.0.1:0' });
+    const a = make({ uri: '127.0.0.1:0', bind: '127.0.0.1:0' });
+    const bound = a.config.bind;
+    a.configure({ uri: '127.0.0.9:4000' });
+    expect(a.uri).toBe('127.0.0.9:4000');
+    expect(a.config.bind).toBe(bound);
+    a.configure({ bind: '0.0.0.0:0' });
+    expect(a.config.bind).toMatch(/^0\.0\.0\.0:\d+$/);
+    expect(a.uri).toBe('127.0.0.9:4000');
+    // Back to a reachable announcement: peers follow.
+    a.configure({ uri: `127.0.0.1:${a.config.bind.split(':')[1]}` });
+    await a.join([peer.uri]);
+    await waitFor(() => peer.member(a.uuid)?.uri === a.uri, 3000, 'peer sees a');
+    expect(() => a.configure({ bind: peer.uri })).toThrow(expect.objectContaining({ code: 'ERR_SWIM_BIND' }));
+    expect(() => a.configure({ uri: '::1:1' })).toThrow(/IPv6/);
+  });
+});
