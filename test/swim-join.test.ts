@@ -264,6 +264,22 @@ describe('identity', () => {
   });
 });
 
+describe('duplicate identity', () => {
+  it("two processes with one UUID that never talk directly: the older hears of the newer ('conflict')", async () => {
+    const b = make({ uri: '127.0.0.1:0' });
+    const uuid = Swim.uuidFromName('cloned-vm');
+    const older = make({ uri: '127.0.0.1:0', uuid, generation: 1n, seeds: [b.uri] });
+    await waitFor(() => b.member(uuid)?.uri === older.uri, 3000, 'older joined');
+    const seen: Array<{ uuid: string; uri: string }> = [];
+    older.on('conflict', (c) => seen.push(c));
+    const newer = make({ uri: '127.0.0.1:0', uuid, generation: 2n, seeds: [b.uri] });
+    // b moves the member to the newer address; the older one's next ping to b is answered
+    // with that news.
+    await waitFor(() => seen.length > 0, 3000, 'conflict on the older one');
+    expect(seen[0]).toEqual({ uuid, uri: newer.uri });
+  });
+});
+
 describe('broadcast discovery', () => {
   // Needs an interface with a broadcast address (not loopback) and sockets bound to 0.0.0.0,
   // which receive broadcasts; SO_BROADCAST is set on every socket.
