@@ -13,6 +13,7 @@ const suites = {
   lifecycle: () => import('./lifecycle.mjs'),
   sim: () => import('./sim.mjs'),
   cluster: () => import('./cluster.mjs'),
+  heal: () => import('./heal.mjs'),
 };
 
 function printTable({ title, note, rows }) {

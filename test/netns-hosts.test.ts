@@ -49,6 +49,80 @@ describe.skipIf(!netns.available)('netns: real hosts', () => {
       throw new Error(`${err.message}\n${await describeViews(insts)}`);
     });
 
+  it("uri '0.0.0.0:port' binds every address and announces the host's 10.x address", async () => {
+    const insts: Inst[] = [];
+    for (const h of ['h1', 'h2', 'h3']) insts.push(await start(h, 'any', { uri: '0.0.0.0:3301' }));
+    expect(insts.map((i) => i.uri)).toEqual(['h1', 'h2', 'h3'].map((h) => `${lab.addr(h)}:3301`));
+    // Reachable on the host address, and (bound to every address) on loopback inside the host.
+    await insts[1]!.proc.call('any', 'probeMember', `${lab.addr('h1')}:3301`);
+    await insts[2]!.proc.call('any', 'probeMember', `${lab.addr('h2')}:3301`);
+    await mesh(insts, 'full mesh with the announced addresses');
+    for (const i of insts) {
+      const self = (await i.proc.members(i.name)).find((m) => m.isSelf)!;
+      expect(self.uri).toBe(i.uri);
+    }
+  });
+
+  it("uri '10.x:40000' with bind '0.0.0.0:3301' behind a static port mapping (nftables in the host)", async () => {
+    // h4 maps its public port 40000 to 3301 both ways, without connection tracking: what
+    // arrives for :40000 goes to :3301, what leaves from :3301 leaves from :40000.
+    await lab.nft('h4', [
+      'table ip swnmap {',
+      '  chain pre { type filter hook prerouting priority -300; policy accept; udp dport 40000 notrack udp dport set 3301; }',
+      '  chain out { type filter hook output priority -300; policy accept; udp sport 3301 notrack udp sport set 40000; }',
+      '}',
+    ].join('\n'));
+    try {
+      const mapped = await start('h4', 'mapped', { uri: `${lab.addr('h4')}:40000`, bind: '0.0.0.0:3301' });
+      expect(mapped.uri).toBe(`${lab.addr('h4')}:40000`);
+      const others: Inst[] = [];
+      for (const h of ['h1', 'h2']) others.push(await start(h, 'mapped', { uri: '0.0.0.0:3302' }));
+      // One peer finds it by its public address, it finds the other.
+      await others[0]!.proc.call('mapped', 'probeMember', mapped.uri);
+      await mapped.proc.call('mapped', 'probeMember', others[1]!.uri);
+      await mesh([mapped, ...others], 'full mesh with the mapped address');
+    } finally {
+      await lab.nft('h4', 'delete table ip swnmap');
+    }
+  });
+
+  it("join(['h1:port', 'h2:port']) by host names, and the seeds option started before its seed: full mesh", async () => {
+    const port = 3303;
+    // h4 starts first, with a seed that does not exist yet: it keeps trying in the background.
+    const early = await start('h4', 'names', { uri: `0.0.0.0:${port}`, seeds: [`h1:${port}`] });
+    const a = await start('h1', 'names', { uri: `0.0.0.0:${port}` });
+    const b = await start('h2', 'names', { uri: `0.0.0.0:${port}` });
+    expect(await b.proc.call('names', 'join', [`h1:${port}`], { timeout: 5000 })).toBe(1);
+    const c = await start('h3', 'names', { uri: `0.0.0.0:${port}` });
+    expect(await c.proc.call('names', 'join', [`h1:${port}`, `h2:${port}`], { timeout: 5000 })).toBe(2);
+    await mesh([a, b, c, early], 'full mesh of 4 (3 joined by name, 1 through seeds)');
+    // Nobody at the named host's port: join rejects with ERR_SWIM_JOIN.
+    await expect(c.proc.call('names', 'join', [`h6:${port}`], { timeout: 1500 })).rejects.toMatchObject({ code: 'ERR_SWIM_JOIN' });
+  });
+
+  it('broadcast(): members bound to 0.0.0.0 find each other without seeds', async () => {
+    const insts: Inst[] = [];
+    for (const h of ['h1', 'h2', 'h3', 'h4']) insts.push(await start(h, 'bc', { uri: '0.0.0.0:3304' }));
+    for (const i of insts) await i.proc.call(i.name, 'broadcast');
+    for (const i of insts) expect((await i.proc.call<{ broadcastTargets: number }>(i.name, 'stats')).broadcastTargets).toBe(1);
+    await mesh(insts, 'full mesh through broadcast');
+  });
+
+  it("two processes with the same UUID on different hosts: a 'conflict' event", async () => {
+    const uuid = await procs.get('h1')!.static<string>('uuidFromName', 'svc-conflict');
+    const third = await start('h3', 'cf', { uri: '0.0.0.0:3305' });
+    const a = await start('h1', 'cf', { uri: '0.0.0.0:3305', uuid, seeds: ['h3:3305'] });
+    await mesh([a, third], 'the first claimant and the third member');
+    const b = await start('h2', 'cf', { uri: '0.0.0.0:3305', uuid, seeds: ['h3:3305'] });
+    const conflict = await waitFor(
+      () => [a, b].flatMap((i) => i.proc.conflicts.filter((c) => c.name === 'cf').map((c) => ({ at: i, ...c })))[0],
+      DEADLINE, { what: "a 'conflict' event on either claimant", intervalMs: 50 },
+    );
+    expect(conflict.uuid).toBe(uuid);
+    // It names the other claimant's address.
+    expect(conflict.uri).toBe(conflict.at === a ? b.uri : a.uri);
+  });
+
   it.skipIf(!tt.available)('a Tarantool in one namespace and Node members in three others: full mesh both ways', async () => {
     const ttUri = `${lab.addr('h5')}:3306`;
     const t = await startTarantool({
