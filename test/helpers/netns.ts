@@ -51,6 +51,19 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
+// `ip` and `nft` are tools, not code under test: under scripts/test-asan.sh the sanitizer
+// runtime is preloaded into every process; they run without it, and only the member processes
+// get it back (through `env` inside the namespace).
+const SANITIZER_VARS = ['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS'];
+function toolEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of SANITIZER_VARS) delete env[k];
+  return env;
+}
+function sanitizerAssignments(): string[] {
+  return SANITIZER_VARS.filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`);
+}
+
 let cached: NetnsAvailability | undefined;
 
 /** Root, `ip` and `nft`, and a namespace can actually be created. */
@@ -65,14 +78,14 @@ export function findNetns(): NetnsAvailability {
   else {
     const probe = `${PREFIX_FAMILY}${process.pid}-probe`;
     try {
-      execFileSync(ip, ['netns', 'add', probe], { stdio: 'pipe', timeout: CMD_TIMEOUT_MS });
-      execFileSync(ip, ['netns', 'exec', probe, nft, 'list', 'ruleset'], { stdio: 'pipe', timeout: CMD_TIMEOUT_MS });
+      execFileSync(ip, ['netns', 'add', probe], { stdio: 'pipe', timeout: CMD_TIMEOUT_MS, env: toolEnv() });
+      execFileSync(ip, ['netns', 'exec', probe, nft, 'list', 'ruleset'], { stdio: 'pipe', timeout: CMD_TIMEOUT_MS, env: toolEnv() });
       cached = { available: true, ip, nft };
     } catch (err) {
       cached = { available: false, ip, nft, reason: `cannot create a network namespace: ${(err as Error).message.split('\n')[0]}` };
     } finally {
       try {
-        execFileSync(ip, ['netns', 'del', probe], { stdio: 'ignore', timeout: CMD_TIMEOUT_MS });
+        execFileSync(ip, ['netns', 'del', probe], { stdio: 'ignore', timeout: CMD_TIMEOUT_MS, env: toolEnv() });
       } catch {
         // not created
       }
@@ -102,7 +115,7 @@ function pidAlive(pid: number): boolean {
 
 function run(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(argv[0]!, argv.slice(1), { timeout: options.timeoutMs ?? CMD_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const child = execFile(argv[0]!, argv.slice(1), { timeout: options.timeoutMs ?? CMD_TIMEOUT_MS, encoding: 'utf8', env: toolEnv() }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${argv.join(' ')}: ${err.message.split('\n')[0]} ${stderr}`.trim()));
       else resolve(stdout);
     });
@@ -112,7 +125,7 @@ function run(argv: string[], options: { input?: string; timeoutMs?: number } = {
 
 function listNamespaces(ip: string): string[] {
   try {
-    return execFileSync(ip, ['netns', 'list'], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS })
+    return execFileSync(ip, ['netns', 'list'], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS, env: toolEnv() })
       .split('\n')
       .map((l) => l.split(' ')[0]!)
       .filter(Boolean);
@@ -133,7 +146,7 @@ export function removeStale(): string[] {
   for (const ns of listNamespaces(ip).filter(stale)) {
     // Processes still inside (orphans of a killed run) keep it alive: end them first.
     try {
-      const pids = execFileSync(ip, ['netns', 'pids', ns], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS }).split('\n').filter(Boolean);
+      const pids = execFileSync(ip, ['netns', 'pids', ns], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS, env: toolEnv() }).split('\n').filter(Boolean);
       for (const p of pids) {
         try {
           process.kill(Number(p), 'SIGKILL');
@@ -145,7 +158,7 @@ export function removeStale(): string[] {
       // no pids
     }
     try {
-      execFileSync(ip, ['netns', 'del', ns], { stdio: 'ignore', timeout: CMD_TIMEOUT_MS });
+      execFileSync(ip, ['netns', 'del', ns], { stdio: 'ignore', timeout: CMD_TIMEOUT_MS, env: toolEnv() });
       removed.push(ns);
     } catch {
       // raced with another cleaner
@@ -368,7 +381,9 @@ export class NetLab {
   /** Starts a member process (test/fixtures/netns-member.cjs) inside a host's namespace. */
   async spawn(name: string, options: { readyTimeoutMs?: number } = {}): Promise<NodeProc> {
     const h = this.host(name);
-    const child = spawn(this.#ip, ['netns', 'exec', h.ns, process.execPath, FIXTURE], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const san = sanitizerAssignments();
+    const envCmd = san.length ? [which('env') ?? '/usr/bin/env', ...san] : [];
+    const child = spawn(this.#ip, ['netns', 'exec', h.ns, ...envCmd, process.execPath, FIXTURE], { stdio: ['pipe', 'pipe', 'pipe'], env: toolEnv() });
     const p = new NodeProc(h, child);
     this.procs.add(p);
     void p.exited.then(() => this.procs.delete(p));
@@ -395,7 +410,7 @@ export class NetLab {
     const mine = listNamespaces(this.#ip).filter((n) => n.startsWith(this.prefix));
     for (const ns of mine) {
       try {
-        const pids = execFileSync(this.#ip, ['netns', 'pids', ns], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS }).split('\n').filter(Boolean);
+        const pids = execFileSync(this.#ip, ['netns', 'pids', ns], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS, env: toolEnv() }).split('\n').filter(Boolean);
         for (const pid of pids) {
           try {
             process.kill(Number(pid), 'SIGKILL');
@@ -407,7 +422,7 @@ export class NetLab {
         // none
       }
       try {
-        execFileSync(this.#ip, ['netns', 'del', ns], { stdio: 'ignore', timeout: CMD_TIMEOUT_MS });
+        execFileSync(this.#ip, ['netns', 'del', ns], { stdio: 'ignore', timeout: CMD_TIMEOUT_MS, env: toolEnv() });
       } catch {
         // already gone
       }
