@@ -45,6 +45,8 @@ Napi::Array MembersToJs(Napi::Env env, const std::vector<swim::MemberSnapshot>& 
 // [{ mask, member }], for eventFromNative (src/member.ts).
 Napi::Array EventsToJs(Napi::Env env, const std::vector<swim::MemberEvent>& events);
 // The engine's counters, with the keys of SwimStats (src/swim.ts) that the engine keeps.
+// An array of 'a.b.c.d:port' strings.
+bool AddrListFromJs(const Napi::Value& v, std::vector<swim::Addr>* out);
 Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s);
 // undefined for Ok, else the engine's error name; src/errors.ts maps names to codes.
 Napi::Value CommandErrorToJs(Napi::Env env, swim::CommandError e);

@@ -14,6 +14,7 @@
 
 #include "core/ack_waits.h"
 #include "core/codec.h"
+#include "core/contacts.h"
 #include "core/dissemination.h"
 #include "core/engine.h"
 #include "core/event_log.h"
@@ -61,6 +62,20 @@ struct Engine::Impl {
   ProbeQueue pending;
   Time probe_tat = 0;
 
+  // Healing (docs/protocol.md#healing): seeds and lost members' addresses, probed one per
+  // kHealEvery round steps (all of them when nobody else is alive), and on a timer of
+  // their own while the round is idle.
+  Contacts contacts;
+  uint32_t heal_steps = 0;       // round steps since the last heal probe
+  Time heal_deadline = kNever;   // next heal step while the round is idle
+  size_t heal_cursor = 0;        // round-robin position in contacts
+  std::vector<uint8_t> heal_covered;  // scratch: contacts at the address of a member
+
+  // Other claimants of our UUID, rate-limited (note_conflict).
+  std::vector<Conflict> conflicts;
+  Addr last_conflict_addr;
+  Time last_conflict_at = 0;
+
   // Scratch, kept for their capacity.
   Packet in, out;
   uint8_t buf[kMaxPacketSize];
@@ -88,6 +103,11 @@ struct Engine::Impl {
   Time probe_interval() const;
   Time probe_ready_at() const;
   void pump_probes();
+  // healing and conflicts
+  Time heal_period() const;
+  void heal_step();
+  void send_heal_probe(Addr to);
+  void note_conflict(Addr claimant);
 
   // --- failure_detection.cc
   void wait_ack(uint32_t slot);
@@ -100,11 +120,13 @@ struct Engine::Impl {
   void process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy);
 
   // --- messages.cc
-  void build_message(FdType type);
+  // random_start false: anti-entropy starts at a slot that draws nothing from the rng
+  // (heal probes), so that they leave the seeded sequence of normal operation alone.
+  void build_message(FdType type, bool random_start = true);
   void emit(const Packet& p, Addr to, bool broadcast);
   void send_fd(FdType type, Addr to, const Addr* proxy);
   void count_drop(uint64_t* counter);
-  void on_datagram(const uint8_t* data, size_t size);
+  void on_datagram(const uint8_t* data, size_t size, Addr from);
 
   // --- engine_checks.cc: aborts with a reason when the state is inconsistent. O(N * waits),
   // so only in test builds (-DSWIM_ENGINE_CHECKS); a no-op otherwise.

@@ -17,6 +17,8 @@ namespace {
 constexpr uint8_t kNoAcksToSuspect = 2;
 constexpr uint8_t kNoAcksToDead = 3;
 constexpr uint8_t kNoAcksToGc = 2;
+// A heal probe every this many heartbeats (docs/protocol.md#healing).
+constexpr uint32_t kHealEvery = 4;
 
 }  // namespace
 
@@ -141,7 +143,55 @@ void Engine::Impl::round_step() {
   // Ticks even with nobody to ping (only left members besides self), or those left
   // members would never expire.
   decrease_ttd();
+  // Healing rides on the round (no timer of its own while the round runs), so it adds no
+  // wake-up and no rng draw to normal operation.
+  if (++heal_steps >= kHealEvery) heal_step();
 }
+
+// ---------------------------------------------------------------- healing
+
+Time Engine::Impl::heal_period() const { return heartbeat * kHealEvery; }
+
+void Engine::Impl::send_heal_probe(Addr to) {
+  build_message(FdType::Ping, false);
+  emit(out, to, false);
+  ++stats.pings_sent;
+  ++stats.heal_probes;
+}
+
+// One heal step: ping the next seed or lost address (round-robin) at which no member of
+// the table is, or every one of them when no other member is alive or suspected (alone, or
+// cut off from everyone we knew). An answer makes its sender a member (its ack is direct),
+// and the anti-entropy of that exchange merges the two sides.
+void Engine::Impl::heal_step() {
+  heal_steps = 0;
+  heal_deadline = now + heal_period();
+  size_t n = contacts.size();
+  if (contacts.heal_targets() == 0 || quitting) return;
+  heal_covered.assign(n, 0);
+  bool alone = true;
+  for (uint32_t s = 0; s < table.capacity(); ++s) {
+    const Member& x = member_at(s);
+    if (!x.live() || s == self || x.status == Status::Left) continue;
+    if (x.status == Status::Alive || x.status == Status::Suspected) alone = false;
+    int i = contacts.find(x.addr());
+    if (i >= 0) heal_covered[static_cast<size_t>(i)] = 1;
+  }
+  Addr me = self_member().addr();
+  for (size_t k = 0; k < n; ++k) {
+    size_t i = (heal_cursor + k) % n;
+    const Contacts::Entry& c = contacts.at(i);
+    if (!(c.kinds & (Contacts::kSeed | Contacts::kLost)) || (c.kinds & Contacts::kSelf) || heal_covered[i] ||
+        c.addr == me)
+      continue;
+    send_heal_probe(c.addr);
+    if (!alone) {
+      heal_cursor = i + 1;
+      return;
+    }
+  }
+}
+
 
 // A ping or an ack from `uuid` at `src` (through `proxy` when routed).
 void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy) {

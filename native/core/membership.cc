@@ -26,6 +26,9 @@ constexpr uint32_t kProbeBurst = 16;
 // At most max(this, known members) unknown members wait for a probe; more are ignored (a
 // later packet names them again). Bounds the memory a flood of made-up UUIDs can take.
 constexpr size_t kMinPendingProbes = 512;
+// Rate limit of conflict reports (note_conflict).
+constexpr Time kConflictInterval = 10 * kSecond;
+constexpr size_t kMaxConflicts = 16;
 
 uint32_t incarnation_diff(const Incarnation& a, const Incarnation& b) {
   if (a == b) return 0;
@@ -98,6 +101,13 @@ uint32_t Engine::Impl::new_member(const MemberRecord& def) {
 }
 
 void Engine::Impl::delete_member(uint32_t slot) {
+  const Member& x = member_at(slot);
+  // A member removed after it died may only be cut off: keep probing its address now and
+  // then, so a healed partition merges again (docs/protocol.md#healing).
+  if (x.status == Status::Dead && slot != self) {
+    contacts.add_lost(x.addr());
+    if (heal_deadline == kNever) heal_deadline = now + heal_period();
+  }
   if (MemberSnapshot* last_state = events.drop(slot)) snapshot(slot, last_state);
   dissemination.remove(slot);
   table.erase(slot);
@@ -145,6 +155,9 @@ void Engine::Impl::update_member(uint32_t slot, const MemberRecord& def) {
 void Engine::Impl::update_self_from_gossip(const MemberRecord& def) {
   Member& s = self_member();
   int cmp = incarnation_cmp(def.incarnation, s.incarnation);
+  // Newer news of our UUID at another address: someone else runs with our UUID (an older
+  // record at another address is only our own past, before a move or a restart).
+  if (cmp > 0 && def.addr != s.addr()) note_conflict(def.addr);
   uint32_t mask = 0;
   if (cmp > 0) {
     // We restarted and lost our version; others know a bigger one. Adopt it.
@@ -203,6 +216,17 @@ void Engine::Impl::process_quit(const Uuid& uuid, const Incarnation& inc) {
     ++s.incarnation.version;
     on_update(self, mask);
   }
+}
+
+// Another claimant of our UUID at `claimant`. Reported at most once per claimant address
+// per kConflictInterval (the same one keeps sending), at most kMaxConflicts waiting.
+void Engine::Impl::note_conflict(Addr claimant) {
+  ++stats.conflicts;
+  if (claimant == last_conflict_addr && now - last_conflict_at < kConflictInterval) return;
+  if (conflicts.size() >= kMaxConflicts) return;
+  last_conflict_addr = claimant;
+  last_conflict_at = now;
+  conflicts.push_back(Conflict{self_member().uuid, claimant});
 }
 
 // ---------------------------------------------------------------- second-hand probes

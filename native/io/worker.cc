@@ -117,9 +117,12 @@ std::unique_ptr<Worker> Worker::Open(const WorkerConfig& cfg, std::shared_ptr<St
   swim::Addr bound;
   if (!w->OpenSocketOnLoop(cfg.bind, &bound, err)) return nullptr;  // ~Worker closes the loop
 
+  w->bound_ = bound;
   swim::ConfigPatch p;
   p.has_uri = true;
-  p.uri = bound;
+  p.uri = cfg.announce;
+  if (p.uri.ip == 0) p.uri.ip = bound.ip;
+  if (p.uri.port == 0) p.uri.port = bound.port;
   p.has_uuid = true;
   p.uuid = cfg.uuid;
   p.has_generation = cfg.has_generation;
@@ -312,6 +315,16 @@ swim::CommandError Worker::Broadcast(uint16_t port) {
   return e;
 }
 
+swim::CommandError Worker::SetSeeds(const std::vector<swim::Addr>& seeds) {
+  swim::CommandError e;
+  {
+    std::lock_guard<std::mutex> lock(engine_mu_);
+    e = engine_.set_seeds(seeds, Now());
+  }
+  Wake();
+  return e;
+}
+
 swim::CommandError Worker::SetPayload(const uint8_t* data, size_t size, bool present) {
   swim::CommandError e;
   {
@@ -332,21 +345,17 @@ swim::CommandError Worker::Quit() {
   return e;
 }
 
-bool Worker::Configure(const swim::ConfigPatch& patch, WorkerError* err) {
+bool Worker::Configure(const swim::ConfigPatch& patch, const swim::Addr* rebind, WorkerError* err) {
   swim::ConfigPatch p = patch;
   int fd = -1;
+  swim::Addr bound = bound_;
+  if (rebind != nullptr && *rebind != bound_) {  // port 0: a new free port
+    fd = BindFd(*rebind, &bound, err);
+    if (fd < 0) return false;
+  }
   if (p.has_uri) {
-    swim::Addr current;
-    {
-      std::lock_guard<std::mutex> lock(engine_mu_);
-      current = engine_.uri();
-    }
-    if (p.uri != current) {
-      swim::Addr bound;
-      fd = BindFd(p.uri, &bound, err);
-      if (fd < 0) return false;
-      p.uri = bound;
-    }
+    if (p.uri.ip == 0) p.uri.ip = bound.ip;
+    if (p.uri.port == 0) p.uri.port = bound.port;
   }
   swim::CommandError e;
   {
@@ -359,6 +368,7 @@ bool Worker::Configure(const swim::ConfigPatch& patch, WorkerError* err) {
     err->message = swim::command_error_name(e);
     return false;
   }
+  bound_ = bound;
   if (fd >= 0) {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     if (!async_open_) {
@@ -390,6 +400,7 @@ Worker::Info Worker::GetInfo() const {
   Info i;
   std::lock_guard<std::mutex> lock(engine_mu_);
   i.uri = engine_.uri();
+  i.bind = bound_;
   i.uuid = engine_.uuid();
   i.heartbeat_rate = engine_.heartbeat_rate();
   i.ack_timeout = engine_.ack_timeout();
@@ -430,6 +441,20 @@ void Worker::GetStats(swim::Stats* engine, WorkerStats* worker) const {
   worker->seal_errors = seal_errors_.load(std::memory_order_relaxed);
   worker->transform_drops = drops + worker->seal_errors;
   worker->broadcast_targets = broadcast_targets_.load(std::memory_order_relaxed);
+}
+
+void Worker::HeardFrom(const std::vector<swim::Addr>& addrs, std::vector<uint64_t>* out, uint64_t* clock) const {
+  out->clear();
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  for (const swim::Addr& a : addrs) out->push_back(engine_.heard_from(a));
+  *clock = engine_.heard_clock();
+}
+
+void Worker::TakeConflicts(std::vector<swim::Conflict>* out) {
+  out->clear();
+  std::lock_guard<std::mutex> lock(events_mu_);
+  out->swap(pending_conflicts_);
+  conflicts_told_ = false;
 }
 
 void Worker::TakeEvents(std::vector<swim::MemberEvent>* out) {
@@ -555,10 +580,12 @@ void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
     if (now >= engine_.next_deadline()) engine_.on_timer(now);
     engine_.take_outbox(&outbox_);
     if (engine_.has_events()) engine_.take_events(&events_);
+    if (engine_.has_conflicts()) engine_.take_conflicts(&conflicts_);
     deadline_ = engine_.next_deadline();
     quitting_ = engine_.quitting();
   }
   PublishEvents();
+  PublishConflicts();
   SendAll();
   if (shutting_down_) return;
   if (deadline_ == swim::kNever) {
@@ -600,6 +627,25 @@ void Worker::PublishEvents() {
   }
   events_.clear();
   if (tell) listener_->OnEventsPending();
+}
+
+// The engine rate-limits conflicts; this bound only matters while JavaScript is blocked.
+constexpr size_t kMaxPendingConflicts = 64;
+
+void Worker::PublishConflicts() {
+  if (conflicts_.empty()) return;
+  bool tell = false;
+  {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    for (const swim::Conflict& c : conflicts_)
+      if (pending_conflicts_.size() < kMaxPendingConflicts) pending_conflicts_.push_back(c);
+    if (!conflicts_told_ && !pending_conflicts_.empty()) {
+      conflicts_told_ = true;
+      tell = true;
+    }
+  }
+  conflicts_.clear();
+  if (tell) listener_->OnConflictsPending();
 }
 
 void Worker::SendAll() {

@@ -57,13 +57,19 @@ class WorkerListener {
   virtual ~WorkerListener() = default;
   // Events were added to an empty pending list. Not called again until TakeEvents().
   virtual void OnEventsPending() = 0;
+  // Conflicts (another claimant of our UUID) were added to an empty list. Not called again
+  // until TakeConflicts().
+  virtual void OnConflictsPending() {}
   // The loop has ended and every handle is closed; the next and last thing the worker
   // thread does is to store TERMINATED.
   virtual void OnWorkerExit() = 0;
 };
 
 struct WorkerConfig {
-  swim::Addr bind;  // port 0: any free port; the engine gets the bound one
+  swim::Addr bind;  // port 0: any free port
+  // The address the engine announces (our uri): ip 0 takes the bound ip, port 0 the bound
+  // port. Every address check of the core uses it, never the bound one.
+  swim::Addr announce;
   swim::Uuid uuid;
   bool has_generation = false;
   uint64_t generation = 0;
@@ -112,12 +118,15 @@ class Worker {
   swim::CommandError RemoveMember(const swim::Uuid& uuid);
   swim::CommandError ProbeMember(swim::Addr uri);
   swim::CommandError Broadcast(uint16_t port);
+  swim::CommandError SetSeeds(const std::vector<swim::Addr>& seeds);
   swim::CommandError SetPayload(const uint8_t* data, size_t size, bool present);
   // Tells every member we leave; the worker stops by itself once that is sent.
   swim::CommandError Quit();
   // A new uri binds a new socket first (synchronously, so EADDRINUSE is reported here);
   // the worker switches to it on its next wake-up. False and *err on failure.
-  bool Configure(const swim::ConfigPatch& patch, WorkerError* err);
+  // `rebind` (optional): the address to listen on from now on; a new one binds a new
+  // socket. A patch uri with port 0 takes the bound port.
+  bool Configure(const swim::ConfigPatch& patch, const swim::Addr* rebind, WorkerError* err);
   // Replaces the packet cipher (null: plain text). The worker thread takes it over between
   // two datagrams (before its first one when called before Start()); from then on only
   // that thread touches it. Never blocks.
@@ -125,7 +134,8 @@ class Worker {
 
   // --- reads (any thread; a consistent view of the engine at one instant) ---
   struct Info {
-    swim::Addr uri;
+    swim::Addr uri;   // announced
+    swim::Addr bind;  // where the socket listens
     swim::Uuid uuid;
     double heartbeat_rate = 0, ack_timeout = 0;
     swim::GcMode gc_mode = swim::GcMode::On;
@@ -137,6 +147,10 @@ class Worker {
   bool Member(const swim::Uuid& uuid, swim::MemberSnapshot* out) const;
   void Self(swim::MemberSnapshot* out) const;
   void GetStats(swim::Stats* engine, WorkerStats* worker) const;
+  // For each address, the engine's heard_from (see engine.h); *clock gets heard_clock().
+  void HeardFrom(const std::vector<swim::Addr>& addrs, std::vector<uint64_t>* out, uint64_t* clock) const;
+  // Moves out the conflicts reported since the last call (JS thread).
+  void TakeConflicts(std::vector<swim::Conflict>* out);
 
   // Moves out the events merged since the last call (JS thread).
   void TakeEvents(std::vector<swim::MemberEvent>* out);
@@ -188,6 +202,7 @@ class Worker {
   void SendOne(const swim::Addr& to, const uint8_t* data, size_t size);
   void BroadcastOne(uint16_t port, const uint8_t* data, size_t size);
   void PublishEvents();
+  void PublishConflicts();
   void SwapSocket(int fd);
   void ApplyPendingCipher();
   void Fail(const std::string& why);
@@ -195,6 +210,9 @@ class Worker {
   void MaybeFinishQuit();
   // The worker's own bid for RUNNING -> STOPPING (it may lose to close() and the like).
   void ClaimStop();
+
+  // --- JS thread only (Open, Configure, GetInfo's caller) ---
+  swim::Addr bound_;  // where the current socket listens
 
   // --- shared, immutable after Open ---
   std::shared_ptr<StateCell> state_;
@@ -219,6 +237,8 @@ class Worker {
   std::vector<swim::MemberEvent> pending_events_;
   std::unordered_map<std::string, size_t> pending_index_;  // uuid bytes -> index
   bool listener_told_ = false;
+  std::vector<swim::Conflict> pending_conflicts_;  // at most kMaxPendingConflicts
+  bool conflicts_told_ = false;
 
   // --- thread, guarded by join_mu_ ---
   mutable std::mutex join_mu_;
@@ -239,6 +259,7 @@ class Worker {
   std::unique_ptr<swim::io::PacketCipher> cipher_;  // null: plain text
   std::vector<swim::Datagram> outbox_;
   std::vector<swim::MemberEvent> events_;
+  std::vector<swim::Conflict> conflicts_;
   std::vector<uint8_t> sealed_, opened_;
   swim::Time deadline_ = swim::kNever;
   bool quitting_ = false;

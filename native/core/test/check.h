@@ -49,5 +49,6 @@ struct Test {
 void scenario_tests(std::vector<Test>* out);
 void unit_tests(std::vector<Test>* out);
 void event_log_tests(std::vector<Test>* out);
+void healing_tests(std::vector<Test>* out);
 
 }  // namespace swim_test
