@@ -77,9 +77,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run(options = {}) {
   const root = options.root ?? path.join(here, '..');
-  const argv = process.argv;
-  const pi = argv.indexOf('--partition');
-  const partitionS = pi > 0 ? Number(argv[pi + 1]) : 60;
+  const partitionS = options.partition ?? 60;
   const harness = loadHarness(root);
   const avail = harness.findNetns();
   if (!avail.available) {
@@ -103,7 +101,7 @@ export async function run(options = {}) {
       // One more member that joins explicitly (without seeds) on h5.
       const j0 = performance.now();
       const extra = await procs.get('h5').create(`x${port}`, { uri: `0.0.0.0:${port + 10}` });
-      const answered = await procs.get('h5').call(`x${port}`, 'join', seeds, { timeout: 10_000 });
+      const answered = await procs.get('h5').call(`x${port}`, 'join', seeds, { timeout: 10 });
       const joinMs = performance.now() - j0;
       const extraMesh = await until(async () => (await procs.get('h5').members(`x${port}`)).filter((m) => m.status === 'alive').length === n + 1);
       await procs.get('h5').call(`x${port}`, 'close');
