@@ -3,7 +3,9 @@
 // faults (partition, loss) really drop traffic. Members use plain addresses and
 // probeMember here; the real-hosts scenarios are in test/netns-*.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetLab, fullMesh, describeViews, requireNetns, type Inst } from './helpers/netns';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { NetLab, fullMesh, describeViews, removeStale, requireNetns, type Inst } from './helpers/netns';
 import { waitFor } from './helpers/wait';
 
 const netns = requireNetns();
@@ -62,4 +64,19 @@ describe.skipIf(!netns.available)('netns harness', () => {
     expect(dropped / seen).toBeGreaterThan(0.3);
     expect(dropped / seen).toBeLessThan(0.7);
   });
+
+  it("removes namespaces and hosts files left by a process that is gone, and only those", async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
+    const stale = `swn-${dead}-0-h1`;
+    execFileSync(netns.ip!, ['netns', 'add', stale]);
+    fs.mkdirSync(`/etc/netns/${stale}`, { recursive: true });
+    fs.writeFileSync(`/etc/netns/${stale}/hosts`, '127.0.0.1 localhost\n');
+    expect(removeStale()).toContain(stale);
+    const left = execFileSync(netns.ip!, ['netns', 'list'], { encoding: 'utf8' });
+    expect(left).not.toContain(stale);
+    expect(fs.existsSync(`/etc/netns/${stale}`)).toBe(false);
+    // This lab's own namespaces (a live pid) stay.
+    expect(left).toContain(`${lab.prefix}h1`);
+  });
 });
+
