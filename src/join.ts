@@ -62,9 +62,11 @@ export async function join(
   const { signal } = opts;
   if (signal?.aborted) throw abortError(signal);
   const start = handle().heardFrom([])[0];
-  const deadline = Date.now() + opts.timeoutMs;
+  const deadline = performance.now() + opts.timeoutMs;
   const resolved = new Map<Seed, Resolved>();
-  let lastResolve = 0;
+  const resolving = new Set<Seed>();
+  const lastTried = new Map<Seed, number>();
+  const probed = new Set<string>();
   let interval = 250;
   let nextProbe = 0;
   let firstAnswer = 0;
@@ -76,33 +78,44 @@ export async function join(
   };
 
   for (;;) {
-    const now = Date.now();
-    if (resolved.size < seeds.length || [...resolved.values()].some((r) => !r.ok)) {
-      if (now - lastResolve >= 1000) {
-        lastResolve = now;
-        const pending = seeds.filter((s) => !resolved.get(s)?.ok);
-        const results = await Promise.all(pending.map(resolveSeed));
-        pending.forEach((s, i) => resolved.set(s, results[i]));
-        if (signal?.aborted) throw abortError(signal);
-      }
+    // Names resolve in the background (a slow resolver never holds up the probes of the
+    // others); a failed one is tried again every second.
+    for (const seed of seeds) {
+      if (resolved.get(seed)?.ok || resolving.has(seed) || performance.now() - (lastTried.get(seed) ?? -1e9) < 1000) continue;
+      resolving.add(seed);
+      lastTried.set(seed, performance.now());
+      void resolveSeed(seed).then((r) => {
+        resolving.delete(seed);
+        if (r.ok || !resolved.get(seed)?.ok) resolved.set(seed, r);
+      });
     }
     const addrs = addresses();
     const heard = handle().heardFrom(addrs);
     const answered = addrs.filter((_, i) => heard[i + 1] > start);
-    if (answered.length > 0 && firstAnswer === 0) firstAnswer = Date.now();
-    if (answered.length === addrs.length && answered.length > 0 && resolved.size === seeds.length) return answered.length;
-    if (firstAnswer !== 0 && Date.now() - firstAnswer >= opts.ackTimeoutMs) return answered.length;
-    if (Date.now() >= deadline) {
+    if (answered.length > 0 && firstAnswer === 0) firstAnswer = performance.now();
+    const allResolved = seeds.every((x) => resolved.get(x)?.ok);
+    if (answered.length > 0 && answered.length === addrs.length && allResolved) return answered.length;
+    if (firstAnswer !== 0 && performance.now() - firstAnswer >= opts.ackTimeoutMs) return answered.length;
+    if (performance.now() >= deadline) {
       if (answered.length > 0) return answered.length;
       throw joinError(seeds, resolved);
     }
-    if (Date.now() >= nextProbe && firstAnswer === 0) {
+    if (firstAnswer === 0) {
       const h = handle();
-      for (const a of addrs) if (!answered.includes(a)) h.probeMember(a);
-      nextProbe = Date.now() + interval;
-      interval = Math.min(interval * 2, 2000);
+      const retry = performance.now() >= nextProbe;
+      // Addresses just resolved are probed at once; the others again with backoff.
+      for (const a of addrs) {
+        if (answered.includes(a) || (probed.has(a) && !retry)) continue;
+        probed.add(a);
+        h.probeMember(a);
+      }
+      if (retry) {
+        nextProbe = performance.now() + interval;
+        interval = Math.min(interval * 2, 2000);
+      }
     }
-    await sleep(Math.max(1, Math.min(50, deadline - Date.now())), signal);
+    const pause = addrs.length === 0 && resolving.size > 0 ? 5 : 50;
+    await sleep(Math.max(1, Math.min(pause, deadline - performance.now())), signal);
   }
 }
 
