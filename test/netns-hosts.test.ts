@@ -60,12 +60,14 @@ describe.skipIf(!netns.available)('netns: real hosts', () => {
     for (const i of insts) {
       const self = (await i.proc.members(i.name)).find((m) => m.isSelf)!;
       expect(self.uri).toBe(i.uri);
+      expect(await i.proc.get(i.name, 'config')).toMatchObject({ uri: i.uri, bind: '0.0.0.0:3301' });
     }
   });
 
   it("uri '10.x:40000' with bind '0.0.0.0:3301' behind a static port mapping (nftables in the host)", async () => {
     // h4 maps its public port 40000 to 3301 both ways, without connection tracking: what
-    // arrives for :40000 goes to :3301, what leaves from :3301 leaves from :40000.
+    // arrives for :40000 goes to :3301, what leaves from :3301 leaves from :40000. (A DNAT
+    // would map only the incoming flows: the member's own pings would still leave from :3301.)
     await lab.nft('h4', [
       'table ip swnmap {',
       '  chain pre { type filter hook prerouting priority -300; policy accept; udp dport 40000 notrack udp dport set 3301; }',
@@ -75,6 +77,7 @@ describe.skipIf(!netns.available)('netns: real hosts', () => {
     try {
       const mapped = await start('h4', 'mapped', { uri: `${lab.addr('h4')}:40000`, bind: '0.0.0.0:3301' });
       expect(mapped.uri).toBe(`${lab.addr('h4')}:40000`);
+      expect(await mapped.proc.get('mapped', 'config')).toMatchObject({ uri: mapped.uri, bind: '0.0.0.0:3301' });
       const others: Inst[] = [];
       for (const h of ['h1', 'h2']) others.push(await start(h, 'mapped', { uri: '0.0.0.0:3302' }));
       // One peer finds it by its public address, it finds the other.

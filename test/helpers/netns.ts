@@ -540,6 +540,11 @@ export class NodeProc {
     return this.request({ op: 'call', name, method, args });
   }
 
+  /** A property of an instance (config, uri, size, ...). */
+  get<T = unknown>(name: string, prop: string): Promise<T> {
+    return this.request({ op: 'get', name, prop });
+  }
+
   /** A static method of Swim (e.g. uuidFromName). */
   static<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
     return this.request({ op: 'static', method, args });
