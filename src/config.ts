@@ -169,11 +169,8 @@ function privateIpv4(ip: string): boolean {
  * (`os.networkInterfaces()`). ERR_SWIM_CONFIG when there is none.
  */
 export function announcedAddress(what: string): string {
-  for (const [name, list] of Object.entries(os.networkInterfaces())) {
-    for (const a of list ?? []) {
-      if (a.family === 'IPv4' && !a.internal && privateIpv4(a.address)) return a.address;
-      void name;
-    }
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal && privateIpv4(a.address)) return a.address;
   }
   return fail(
     'ERR_SWIM_CONFIG',

@@ -205,7 +205,19 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
   def.uuid = uuid;
   def.incarnation = fd.incarnation;
   uint32_t slot = upsert(def, true);
-  if (slot == kNoSlot) return;  // outdated message: ignore pings and acks alike
+  if (slot == kNoSlot) {
+    // Outdated message: ignore pings and acks alike. Except a ping from a member we know at
+    // another address with a newer incarnation: two processes claim that UUID. Our ack
+    // carries the newer record, so the older claimant hears of the other one (a conflict,
+    // see note_conflict) instead of being ignored by everyone in silence.
+    uint32_t known = table.find(uuid);
+    if (fd.type == FdType::Ping && known != kNoSlot && known != self && member_at(known).addr() != src &&
+        member_at(known).status != Status::Left) {
+      send_fd(FdType::Ack, src, proxy);
+      ++stats.acks_sent;
+    }
+    return;
+  }
   Member& x = member_at(slot);
   // A message straight from the member at its current incarnation proves it alive,
   // whatever the rumours said.

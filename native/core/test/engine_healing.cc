@@ -125,6 +125,26 @@ void test_conflict() {
 
 // A member restarted under the same UUID at another address with a bigger generation is
 // adopted by every peer within a couple of heartbeats; nobody keeps a ghost.
+// Gossip of our UUID at another address with a newer incarnation is a conflict too; an
+// older one (our own past) is not.
+void test_conflict_by_gossip() {
+  SimCluster c(3, g_seed, 0.5, GcMode::On, true, 0.5);
+  c.interconnect(0, 1);
+  CHECK(c.run_until([&] { return c.status(1, 0) == ALIVE && c.status(0, 1) == ALIVE; }, 2) >= 0, "0-1 linked");
+  ConfigPatch p;
+  p.has_uuid = true;
+  p.uuid = node_uuid(0);
+  CHECK(c.configure(2, p) == CommandError::Ok, "node 2 takes node 0's UUID");
+  for (int k = 0; k < 3; ++k) c.set_payload(2, "x", 1, k % 2 == 0);  // a newer incarnation
+  c.probe_member(2, node_addr(1));  // node 1 moves 'node 0' to node 2's address and gossips it
+  std::vector<Conflict> got;
+  c.run_until([&] {
+    c.e(0).take_conflicts(&got);
+    return !got.empty();
+  }, 5);
+  CHECK(!got.empty() && got[0].addr == node_addr(2), "node 0 hears of its UUID at node 2's address");
+}
+
 void test_restart_new_address() {
   sim::SimConfig cfg;
   cfg.nodes = 5;
@@ -197,6 +217,7 @@ void healing_tests(std::vector<Test>* out) {
                               {"seeds", test_seeds},
                               {"probe_answered", test_probe_answered},
                               {"conflict", test_conflict},
+                              {"conflict_by_gossip", test_conflict_by_gossip},
                               {"restart_new_address", test_restart_new_address},
                               {"contacts_bounds", test_contacts_bounds},
                           });
