@@ -1,7 +1,7 @@
-// Real hosts (network namespaces on a private bridge, test/helpers/netns.ts): a mixed cluster
-// with Tarantool across namespaces, binding 0.0.0.0 with an announced address (and behind a
-// static port mapping), joining by host names and through the `seeds` option, broadcast
-// discovery, and a UUID conflict between two hosts.
+// Real hosts (network namespaces on a private bridge, test/helpers/netns.ts): binding 0.0.0.0
+// with an announced address (and behind a static port mapping), joining by host names and
+// through the `seeds` option, broadcast discovery, UUID conflicts between two hosts (heard
+// directly, and through a third member), and a mixed cluster with Tarantool across namespaces.
 //
 // One member process per host; each test creates its own instances on its own port and
 // closes them at the end. Every wait polls with a deadline.
@@ -127,6 +127,23 @@ describe.skipIf(!netns.available)('netns: real hosts', () => {
     });
     expect(conflict).toMatchObject({ uuid, uri: b.uri });
     expect((await a.proc.call<{ conflicts: number }>('cf', 'stats')).conflicts).toBeGreaterThanOrEqual(1);
+  });
+
+  it("the same UUID claimed through a third member only: the older claimant gets a 'conflict' naming the newer", async () => {
+    const uuid = await procs.get('h1')!.static<string>('uuidFromName', 'svc-conflict-3');
+    const third = await start('h3', 'cf3', { uri: '0.0.0.0:3307' });
+    const a = await start('h1', 'cf3', { uri: '0.0.0.0:3307', uuid, seeds: ['h3:3307'] });
+    await mesh([a, third], 'the first claimant and a third member');
+    // The second claimant (a newer generation) knows only the third member, which moves
+    // the UUID to it; the first one then has to learn of it through the third.
+    const b = await start('h2', 'cf3', { uri: '0.0.0.0:3307', uuid, seeds: ['h3:3307'] });
+    const conflict = await waitFor(() => a.proc.conflicts.find((c) => c.name === 'cf3'), DEADLINE, {
+      what: "a 'conflict' event on the older claimant", intervalMs: 50,
+    }).catch(async (err: Error) => {
+      const stats = await Promise.all([a, b].map((i) => i.proc.call<{ conflicts: number }>(i.name, 'stats')));
+      throw new Error(`${err.message}\nstats().conflicts: ${stats.map((x) => x.conflicts).join(', ')}\n${await describeViews([a, b, third])}`);
+    });
+    expect(conflict).toMatchObject({ uuid, uri: b.uri });
   });
 
   it.skipIf(!tt.available)('a Tarantool in one namespace and Node members in three others: full mesh both ways', async () => {
