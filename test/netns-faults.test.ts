@@ -106,14 +106,19 @@ describe.skipIf(!netns.available)('netns: faults between hosts', () => {
     await waitFor(() => fullMesh(insts), 15_000, { what: `full mesh after the loss\n${await describeViews(insts)}` });
   }, LOSS_SECONDS * 1000 + 60_000);
 
-  /** Kills the process on `host` and starts a new one there; resolves with it. */
-  async function respawn(host: string): Promise<NodeProc> {
+  /**
+   * Kills the process on `host` (SIGKILL) and resolves with its replacement, started there
+   * beforehand: the window between the kill and the new instance is the restart itself, not
+   * Node's start-up on a loaded machine.
+   */
+  async function respawn(host: string): Promise<{ proc: NodeProc; killedAt: number }> {
     const old = procs.get(host)!;
+    const proc = await lab.spawn(host);
+    const killedAt = Date.now();
     old.kill();
     await old.exited;
-    const p = await lab.spawn(host);
-    procs.set(host, p);
-    return p;
+    procs.set(host, proc);
+    return { proc, killedAt };
   }
 
   it('a process restarted under the same name at the same address rejoins: no death, a new generation', async () => {
@@ -126,8 +131,7 @@ describe.skipIf(!netns.available)('netns: faults between hosts', () => {
     await waitFor(() => fullMesh([first, ...peers]), 20_000, { what: 'full mesh before the restart' });
     const before = await Promise.all(peers.map(async (p) => (await p.proc.members(p.name)).find((m) => m.uuid === uuid)!.generation));
 
-    const k0 = Date.now();
-    const fresh = await respawn('h1'); // SIGKILL: no quit, then the same name on the same host
+    const { proc: fresh, killedAt: k0 } = await respawn('h1'); // SIGKILL: no quit, then the same name on the same host
     const again = { proc: fresh, name: 'svc', ...(await fresh.create('svc', opts)) };
     open.push(again);
     expect(again.uuid).toBe(uuid);
@@ -158,8 +162,7 @@ describe.skipIf(!netns.available)('netns: faults between hosts', () => {
     for (const h of ['h2', 'h3', 'h4']) peers.push(await start(h, 'mv', { uri: '0.0.0.0:3701', heartbeatRate: HB, ackTimeout: 0.5, seeds: ['h1:3701'] }));
     await waitFor(() => fullMesh([first, ...peers]), 20_000, { what: 'full mesh before the move' });
 
-    const k0 = Date.now();
-    await respawn('h1');
+    const { killedAt: k0 } = await respawn('h1');
     const p6 = procs.get('h6')!;
     const c0 = Date.now();
     const moved = { proc: p6, name: 'mv', ...(await p6.create('mv', opts)) };
