@@ -97,6 +97,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Name used in error messages and the temp dir (default 'tt'). */
   name?: string;
+  /** A command prefix that execs its arguments, e.g. `ip netns exec NS` (test/helpers/netns.ts). */
+  wrap?: string[];
 }
 
 export interface TarantoolInstance {
@@ -269,7 +271,8 @@ export async function startTarantool(options: StartOptions = {}): Promise<Tarant
   ].join('\n');
   fs.writeFileSync(scriptPath, body);
 
-  const child: ChildProcessWithoutNullStreams = spawn(avail.bin, [scriptPath], {
+  const argv = [...(options.wrap ?? []), avail.bin, scriptPath];
+  const child: ChildProcessWithoutNullStreams = spawn(argv[0]!, argv.slice(1), {
     cwd: dir,
     env: childEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
