@@ -70,19 +70,15 @@ void Contacts::set_seeds(const std::vector<Addr>& seeds) {
   reindex();
 }
 
-void Contacts::add_lost(Addr addr) {
-  Entry& e = upsert(addr);
-  e.kinds |= kLost;
-  e.stamp = ++stamp_;
-  evict_oldest(kLost, kMaxLost);
-  reindex();
-}
+void Contacts::add_lost(Addr addr) { add_recent(addr, kLost, kMaxLost); }
 
-void Contacts::add_watch(Addr addr) {
+void Contacts::add_watch(Addr addr) { add_recent(addr, kWatch, kMaxWatch); }
+
+void Contacts::add_recent(Addr addr, uint8_t kind, size_t max) {
   Entry& e = upsert(addr);
-  e.kinds |= kWatch;
+  e.kinds |= kind;
   e.stamp = ++stamp_;
-  evict_oldest(kWatch, kMaxWatch);
+  evict_oldest(kind, max);
   reindex();
 }
 

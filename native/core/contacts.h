@@ -59,6 +59,8 @@ class Contacts {
  private:
   static uint64_t key(Addr a) { return (uint64_t{a.ip} << 16) | a.port; }
   Entry& upsert(Addr addr);
+  // Adds `kind` to addr's entry as its most recent one, keeping at most `max` of that kind.
+  void add_recent(Addr addr, uint8_t kind, size_t max);
   void drop_kind(size_t i, uint8_t kind);
   void evict_oldest(uint8_t kind, size_t max);
   void reindex();

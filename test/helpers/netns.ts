@@ -24,6 +24,7 @@
 import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { findOnPath } from './tarantool';
 
 export const FIXTURE = path.resolve(__dirname, '../fixtures/netns-member.cjs');
 const PREFIX_FAMILY = 'swn-';
@@ -37,18 +38,7 @@ export interface NetnsAvailability {
 }
 
 function which(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
+  return findOnPath(name, ['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
 }
 
 // `ip` and `nft` are tools, not code under test: under scripts/test-asan.sh the sanitizer

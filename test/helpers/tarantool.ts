@@ -39,8 +39,9 @@ function childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
 
 let cachedAvailability: TarantoolAvailability | undefined;
 
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+/** The first executable `name` on PATH, then in `extraDirs`. */
+export function findOnPath(name: string, extraDirs: string[] = []): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), ...extraDirs]) {
     if (!dir) continue;
     const p = path.join(dir, name);
     try {
