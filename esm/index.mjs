@@ -17,5 +17,6 @@ export const {
   DEFAULTS,
   State,
   UNCLOSED_WARNING_CODE,
+  UUID_NAMESPACE,
 } = cjs;
 export default cjs;

@@ -12,8 +12,8 @@ export type {
 } from './codec';
 export { PacketCipher, validateCodecConfig } from './crypto';
 export type { CodecConfig, CodecKey, CipherDropReason, TarantoolCipherAlgo, TarantoolCipherMode } from './crypto';
-export { Swim } from './swim';
-export type { SwimStats, SwimEventMap } from './swim';
+export { Swim, UUID_NAMESPACE } from './swim';
+export type { SwimStats, SwimEventMap, JoinFailure } from './swim';
 export { EventMask, MemberEvent } from './member';
 export type { Member } from './member';
 export { DEFAULTS } from './config';

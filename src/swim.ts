@@ -2,9 +2,14 @@
 import { EventEmitter } from 'node:events';
 import { checkCommand, commandError, SwimError } from './errors';
 import { native } from './native';
+import { createHash } from 'node:crypto';
 import {
+  checkSeconds,
+  JOIN_TIMEOUT,
+  parseSeeds,
   parseUri,
   parseUuid,
+  resolveAddresses,
   resolveOptions,
   resolvePatch,
   type NativeOptions,
@@ -33,6 +38,24 @@ import {
   type CodecConfig,
   type NativeCodecConfig,
 } from './crypto';
+import { abortError, join, Seeder, type JoinFailure } from './join';
+
+export type { JoinFailure };
+
+/**
+ * The namespace of Swim.uuidFromName (RFC 4122 version 5 UUIDs). Fixed for ever: changing
+ * it would give every member named this way a new identity.
+ */
+export const UUID_NAMESPACE = 'a7f1e0c2-5b3d-4c8e-9f60-2d4b8a1c7e35';
+
+function uuidV5(name: string, namespace: string): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  const h = createHash('sha1').update(ns).update(Buffer.from(name, 'utf8')).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
 
 /** The protocol's counters (since the member was created); a simulated node's too. */
 export interface EngineStats {
@@ -55,6 +78,10 @@ export interface EngineStats {
   indirectPingsSent: number;
   indirectPingsForwarded: number;
   ackTimeouts: number;
+  /** Pings to seeds and to addresses of members removed after they died (healing). */
+  healProbes: number;
+  /** Packets or gossip of another claimant of our UUID (each one; 'conflict' is rate-limited). */
+  conflicts: number;
 }
 
 /** Counters of one instance (since it was created). */
@@ -79,11 +106,16 @@ export interface SwimStats extends EngineStats {
   sealErrors: number;
   /** Broadcast addresses the last broadcast() went to (0 on a loopback-only host). */
   broadcastTargets: number;
+  /** The `seeds` option: addresses its names resolved to (handed to the protocol). */
+  seedAddresses: number;
+  /** The `seeds` option: seeds whose name does not resolve (retried every 30 s). */
+  seedsUnresolved: number;
 }
 
 interface NativeInfo {
   uri: string;
   port: number;
+  bind: string;
   uuid: string;
   heartbeatRate: number;
   ackTimeout: number;
@@ -100,6 +132,8 @@ export interface NativeSwimHandle extends LifecycleHandle {
   removeMember(uuid: string): string | undefined;
   probeMember(uri: string): string | undefined;
   broadcast(port: number): string | undefined;
+  setSeeds(uris: string[]): string | undefined;
+  heardFrom(uris: string[]): number[];
   setPayload(payload: Buffer | null): string | undefined;
   quit(): string | undefined;
   configure(patch: NativePatch): string | undefined;
@@ -118,6 +152,8 @@ interface NativeSwimCtor {
 /** Events of a Swim (EventEmitter). */
 export interface SwimEventMap {
   member: [event: MemberEvent];
+  /** Another process claims our UUID from `uri` (at most once per claimant per 10 s). */
+  conflict: [claimant: { uuid: string; uri: string }];
   error: [error: Error];
   close: [];
 }
@@ -194,6 +230,24 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   #identity: { uri: string; uuid: string } | null = null;
   readonly #terminated: Promise<void>;
   #codec: string;
+  // The socket follows uri (configure({ uri }) rebinds) unless a bind was given.
+  #bindFollowsUri: boolean;
+  #seeder: Seeder | null = null;
+  readonly #joins = new Set<AbortController>();
+
+  /**
+   * A stable UUID (version 5, in the namespace UUID_NAMESPACE) for a name, e.g.
+   * `os.hostname()`: a member restarted under the same name keeps its identity, so peers
+   * see a rejoin (its generation is bigger) rather than a new member and a ghost.
+   */
+  static uuidFromName(name: string): string {
+    if (typeof name !== 'string' || name.length === 0)
+      throw new SwimError('ERR_SWIM_INVALID_ARG', 'uuidFromName(name): expected a non-empty string');
+    return uuidV5(name, UUID_NAMESPACE);
+  }
+
+  /** The namespace of uuidFromName. */
+  static readonly UUID_NAMESPACE = UUID_NAMESPACE;
 
   constructor(options: SwimOptions) {
     super();
@@ -203,6 +257,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     const control = makeControl(this);
     this.#terminated = control.terminated;
     this.#codec = nativeOptions.codec ? codecName(nativeOptions.codec) : 'none';
+    this.#bindFollowsUri = options.bind === undefined;
     try {
       this.#handle = new Ctor(nativeOptions, makeCallback(control));
     } catch (err) {
@@ -213,12 +268,24 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     }
     this.#state = new StateWord(this.#handle);
     track(this, this.#handle, this.#state, this.#handle.info().uri);
+    if (options.seeds !== undefined && options.seeds.length > 0) {
+      const seeds = parseSeeds(options.seeds, 'seeds', 'ERR_SWIM_CONFIG', true);
+      // Weakly: the seeder must not keep a forgotten Swim alive.
+      const ref = new WeakRef(this);
+      this.#seeder = new Seeder(seeds, () => {
+        const swim = ref.deref();
+        return swim === undefined || swim.closed ? null : swim.#handle;
+      });
+    }
     hold(this); // ref'd from the start: held until unref(), close(), quit() or its end
   }
 
   // --- reads ---------------------------------------------------------------------
 
-  /** The bound address, 'a.b.c.d:port'. Still readable after close (the last one). */
+  /**
+   * The announced address, 'a.b.c.d:port': what peers reach us at (with `uri: '0.0.0.0:…'`,
+   * the private address chosen). Still readable after close (the last one).
+   */
   get uri(): string {
     // Not #live(): the worker may have ended by itself, its 'close' not yet delivered; the
     // engine outlives its thread until then, when the identity is remembered.
@@ -257,7 +324,10 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   }
 
   stats(): SwimStats {
-    return this.#live('stats').stats();
+    const s = this.#live('stats').stats();
+    s.seedAddresses = this.#seeder?.resolved ?? 0;
+    s.seedsUnresolved = this.#seeder?.unresolved ?? 0;
+    return s;
   }
 
   /**
@@ -266,6 +336,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
    */
   get config(): {
     uri: string;
+    bind: string;
     uuid: string;
     heartbeatRate: number;
     ackTimeout: number;
@@ -275,6 +346,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     const i = this.#live('config').info();
     return {
       uri: i.uri,
+      bind: i.bind,
       uuid: i.uuid,
       heartbeatRate: i.heartbeatRate,
       ackTimeout: i.ackTimeout,
@@ -326,6 +398,44 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     checkCommand('broadcast', handle.broadcast(p));
   }
 
+  /**
+   * Joins a cluster through `seeds` ('host:port'; names are resolved through DNS, every A
+   * record): probes them, again with backoff, until at least one answers, then waits one
+   * ack timeout for the others. Resolves with how many addresses answered. Rejects with
+   * SwimError ERR_SWIM_JOIN (`failures`: each seed's) when none answered within `timeout`
+   * seconds (default 10), with an AbortError when `signal` aborts, with ERR_SWIM_CLOSED
+   * when the instance closes meanwhile. The seeds are not kept (the `seeds` option is).
+   */
+  async join(seeds: readonly string[], options: { signal?: AbortSignal; timeout?: number } = {}): Promise<number> {
+    this.#live('join');
+    const parsed = parseSeeds(seeds, 'join(seeds)', 'ERR_SWIM_INVALID_ARG', false);
+    if (options === null || typeof options !== 'object')
+      throw new SwimError('ERR_SWIM_INVALID_ARG', 'join(seeds, options): options must be an object');
+    const timeout = checkSeconds(options.timeout ?? JOIN_TIMEOUT, 'join: timeout', 'ERR_SWIM_INVALID_ARG');
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw new SwimError('ERR_SWIM_INVALID_ARG', 'join: signal must be an AbortSignal');
+    if (signal?.aborted) throw abortError(signal);
+    // Aborted by the caller's signal or by close(): the loop stops at its next step.
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#joins.add(ac);
+    try {
+      return await join(() => this.#live('join'), parsed, {
+        timeoutMs: timeout * 1000,
+        ackTimeoutMs: this.#handle.info().ackTimeout * 1000,
+        signal: ac.signal,
+      });
+    } catch (err) {
+      if (this.closed && (err as Error)?.name === 'AbortError' && !signal?.aborted) throw closedError('join');
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.#joins.delete(ac);
+    }
+  }
+
   /** Sets this member's payload, MessagePack-encoded; null or undefined clears it. */
   setPayload(value: unknown): void {
     const handle = this.#live('setPayload');
@@ -347,17 +457,35 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     checkCommand('setPayloadRaw', handle.setPayload(buf));
   }
 
-  /** Changes the configuration at run time; a new uri binds a new socket first. */
+  /**
+   * Changes the configuration at run time. A new `uri` is announced from now on; it also
+   * moves the socket (bound first) unless the instance was given a `bind`. A new `bind`
+   * moves the socket only.
+   */
   configure(patch: SwimConfigPatch): void {
     const handle = this.#live('configure');
-    const p = resolvePatch(patch);
+    const p = resolvePatch(
+      patch === null || typeof patch !== 'object' ? patch : { ...patch, uri: undefined, bind: undefined },
+      'configure',
+      ['uri', 'bind', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode'],
+    );
+    const followsUri = this.#bindFollowsUri && patch.bind === undefined;
+    if (patch.uri !== undefined) {
+      const a = resolveAddresses(patch.uri, patch.bind, 'configure: ', 'ERR_SWIM_CONFIG');
+      p.uri = a.uri;
+      if (a.bind !== undefined) p.bind = a.bind;
+      else if (followsUri) p.bind = a.uri;
+    } else if (patch.bind !== undefined) {
+      p.bind = resolveAddresses(handle.info().uri, patch.bind, 'configure: ', 'ERR_SWIM_CONFIG').bind;
+    }
     let result: string | undefined;
     try {
       result = handle.configure(p);
     } catch (err) {
-      throw translateNativeError(err, `configure: cannot bind ${String(patch.uri)}`);
+      throw translateNativeError(err, `configure: cannot bind ${String(p.bind)}`);
     }
     checkCommand('configure', result);
+    if (patch.bind !== undefined) this.#bindFollowsUri = false;
   }
 
   /**
@@ -454,11 +582,17 @@ export class Swim extends EventEmitter implements AsyncDisposable {
 
   #beginClosing(how: 'close' | 'quit'): void {
     this.#rememberIdentity();
+    this.#stopBackground();
     this.#closing = how;
     untrack(this);
     release(this);
     // Wait for the exit notice even when unref'd: close() must be able to resolve.
     if (!this.#exited) this.#handle.ref();
+  }
+
+  #stopBackground(): void {
+    this.#seeder?.stop();
+    for (const ac of this.#joins) ac.abort();
   }
 
   #rememberIdentity(): void {
@@ -490,9 +624,20 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       }
       return;
     }
+    if (kind === 'conflict') {
+      if (this.#closing !== null || this.#exited || this.#state.load() === State.TERMINATED) return;
+      const c = arg as { uuid: string; uri: string };
+      try {
+        this.emit('conflict', { uuid: c.uuid, uri: c.uri });
+      } catch (err) {
+        rethrowOutsideNative(err);
+      }
+      return;
+    }
     if (kind === 'exit') {
       if (this.#exited) return;
       this.#rememberIdentity();
+      this.#stopBackground();
       this.#exited = true;
       const wasClosing = this.#closing !== null;
       if (this.#closing === null) {

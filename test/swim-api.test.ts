@@ -46,6 +46,7 @@ describe('construction', () => {
     expect(self.incarnation.generation >= before && self.incarnation.generation <= after).toBe(true);
     expect(s.config).toEqual({
       uri: s.uri,
+      bind: s.uri,
       uuid: s.uuid,
       heartbeatRate: DEFAULTS.heartbeatRate,
       ackTimeout: DEFAULTS.ackTimeout,
@@ -80,7 +81,7 @@ describe('construction', () => {
     [{ uri: '127.0.0.1' + ':70000' }, /port/],
     [{ uri: 'example.com:3301' }, /IPv4/],
     [{ uri: '300.1.1.1:1' }, /IPv4/],
-    [{ uri: '0.0.0.0:3301' }, /0\.0\.0\.0/],
+    [{ uri: '255.255.255.255:3301' }, /255/],
     [{ uri: -1 }, /port/],
     [{ uri: {} }, /expected/],
     [{ uri: 0, uuid: 'nope' }, /UUID/],

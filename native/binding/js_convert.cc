@@ -176,6 +176,18 @@ bool AddrFromJs(const Napi::Value& v, swim::Addr* out) {
   return Text(v, s, &len) && swim::addr_parse(s, len, out);
 }
 
+bool AddrListFromJs(const Napi::Value& v, std::vector<swim::Addr>* out) {
+  out->clear();
+  if (!v.IsArray()) return false;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    swim::Addr x;
+    if (!AddrFromJs(a.Get(i), &x)) return false;
+    out->push_back(x);
+  }
+  return true;
+}
+
 bool StatusFromJs(const Napi::Value& v, swim::Status* out) {
   char s[kTextBuf];
   size_t len;
@@ -302,6 +314,8 @@ Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s, uint64_t overs
   o.Set("indirectPingsSent", Count(env, s.indirect_pings_sent));
   o.Set("indirectPingsForwarded", Count(env, s.indirect_pings_forwarded));
   o.Set("ackTimeouts", Count(env, s.ack_timeouts));
+  o.Set("healProbes", Count(env, s.heal_probes));
+  o.Set("conflicts", Count(env, s.conflicts));
   return o;
 }
 

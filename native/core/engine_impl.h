@@ -14,6 +14,7 @@
 
 #include "core/ack_waits.h"
 #include "core/codec.h"
+#include "core/contacts.h"
 #include "core/dissemination.h"
 #include "core/engine.h"
 #include "core/event_log.h"
@@ -72,6 +73,20 @@ struct Engine::Impl {
   uint32_t confirmed = 0;     // members with MemberFlag::Confirmed
   uint32_t evict_cursor = 0;  // where the next search for an evictable member starts
 
+  // Healing (docs/protocol.md#healing): seeds and lost members' addresses, probed one per
+  // kHealEvery round steps (all of them when nobody else is alive), and on a timer of
+  // their own while the round is idle.
+  Contacts contacts;
+  uint32_t heal_steps = 0;       // round steps since the last heal probe
+  Time heal_deadline = kNever;   // next heal step while the round is idle
+  size_t heal_cursor = 0;        // round-robin position in contacts
+  std::vector<uint8_t> heal_covered;  // scratch: contacts at the address of a member
+
+  // Other claimants of our UUID, rate-limited (note_conflict).
+  std::vector<Conflict> conflicts;
+  Addr last_conflict_addr;
+  Time last_conflict_at = 0;
+
   // Scratch, kept for their capacity.
   Packet in, out;
   uint8_t buf[kMaxPacketSize];
@@ -107,6 +122,11 @@ struct Engine::Impl {
   Time probe_interval() const;
   Time probe_ready_at() const;
   void pump_probes();
+  // healing and conflicts
+  Time heal_period() const;
+  void heal_step();
+  void send_heal_probe(Addr to);
+  void note_conflict(Addr claimant);
 
   // --- failure_detection.cc
   void wait_ack(uint32_t slot);
@@ -117,17 +137,20 @@ struct Engine::Impl {
   uint32_t next_round_target();
   void decrease_ttd();
   void round_step();
+  bool heal_probed(Addr src) const;
   void process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy);
 
   // --- messages.cc
   // budget: the most bytes the datagram may take; below what one member record needs, a
-  // minimal message (failure detection only).
-  void build_message(FdType type, size_t budget = kMaxPacketSize);
+  // minimal message (failure detection only). random_start false: anti-entropy starts at a
+  // slot that draws nothing from the rng (heal probes), so that they leave the seeded
+  // sequence of normal operation alone.
+  void build_message(FdType type, size_t budget = kMaxPacketSize, bool random_start = true);
   void emit(const Packet& p, Addr to, bool broadcast, size_t budget = kMaxPacketSize);
   void send_fd(FdType type, Addr to, const Addr* proxy, size_t budget = kMaxPacketSize);
   bool is_member_addr(Addr a) const;
   void count_drop(uint64_t* counter);
-  void on_datagram(const uint8_t* data, size_t size);
+  void on_datagram(const uint8_t* data, size_t size, Addr from);
 
   // --- engine_checks.cc: aborts with a reason when the state is inconsistent. O(N * waits),
   // so only in test builds (-DSWIM_ENGINE_CHECKS); a no-op otherwise.

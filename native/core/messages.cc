@@ -40,7 +40,7 @@ size_t record_size(const Member& x, bool with_payload) {
 // Fills `out` with a failure detection message carrying dissemination (queue head first)
 // and anti-entropy (members from a random slot on) up to `budget` bytes; a budget too small
 // for one member record gives a minimal message (failure detection only, under 80 bytes).
-void Engine::Impl::build_message(FdType type, size_t budget) {
+void Engine::Impl::build_message(FdType type, size_t budget, bool random_start) {
   const Member& me = self_member();
   out.clear();
   out.meta.src = me.addr();
@@ -65,7 +65,7 @@ void Engine::Impl::build_message(FdType type, size_t budget) {
   out.has_dissemination = !out.dissemination.empty();
 
   uint32_t cap = table.capacity();
-  uint32_t start = rng.below(cap);
+  uint32_t start = random_start ? rng.below(cap) : static_cast<uint32_t>((stats.heal_probes * 2654435761u) % cap);
   for (uint32_t i = 0; i < cap && used <= room; ++i) {
     uint32_t s = start + i < cap ? start + i : start + i - cap;
     const Member& x = member_at(s);
@@ -119,7 +119,7 @@ void Engine::Impl::count_drop(uint64_t* counter) {
   ++stats.packets_dropped;
 }
 
-void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
+void Engine::Impl::on_datagram(const uint8_t* data, size_t size, Addr from) {
   ++stats.packets_received;
   stats.bytes_received += size;
   in_size = size;
@@ -160,14 +160,22 @@ void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
     via = &proxy;
   }
   if (in.source == self_member().uuid) {
-    // Our own UUID: a broadcast echo, or someone who took our UUID. Only its quit
-    // matters (refuted); anything else would make us talk to ourselves.
+    // Our own UUID: a broadcast echo (or our probe of one of our own addresses), or
+    // someone who took our UUID. Only its quit matters (refuted); anything else would make
+    // us talk to ourselves. Another claimant is reported (note_conflict).
+    if (src != my_addr)
+      note_conflict(src);
+    else if (from.ip != 0 && from != my_addr)
+      contacts.mark_self(from);
     if (in.has_quit)
       process_quit(in.source, in.quit);
     else
       count_drop(&stats.drops_self_source);
     return;
   }
+  // Join and healing ask whether an address answered: its UDP source and its announced one.
+  contacts.heard(from);
+  if (in.meta.src != from) contacts.heard(in.meta.src);
   if (in.has_failure_detection) process_fd(src, in.source, in.failure_detection, via);
   if (in.has_dissemination) process_members(in.dissemination);
   if (in.has_anti_entropy) process_members(in.anti_entropy);

@@ -50,5 +50,6 @@ void scenario_tests(std::vector<Test>* out);
 void unit_tests(std::vector<Test>* out);
 void event_log_tests(std::vector<Test>* out);
 void hostile_tests(std::vector<Test>* out);
+void healing_tests(std::vector<Test>* out);
 
 }  // namespace swim_test
