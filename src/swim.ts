@@ -23,6 +23,8 @@ import {
   eventFromNative,
   memberEvents,
   memberFromNative,
+  summarizeEvents,
+  type MembershipChange,
   type MemberEvent,
   type Member,
   type NativeMember,
@@ -38,6 +40,7 @@ import {
   type NativeCodecConfig,
 } from './crypto';
 import { abortError, join, Seeder, type JoinFailure } from './join';
+import * as diagnostics from './diagnostics';
 
 export type { JoinFailure };
 
@@ -77,6 +80,12 @@ export interface EngineStats {
   healProbes: number;
   /** Packets or gossip of another claimant of our UUID (each one; 'conflict' is rate-limited). */
   conflicts: number;
+  /** Members our own failure detection declared suspected (gossiped suspicions not counted). */
+  suspicions: number;
+  /** Members our own failure detection declared dead. */
+  deaths: number;
+  /** Rumours that we are suspected, dead or gone that we refuted (self version bumped). */
+  refutations: number;
 }
 
 /** Counters of one instance (since it was created). */
@@ -148,6 +157,8 @@ interface NativeSwimCtor {
 /** Events of a Swim (EventEmitter). */
 export interface SwimEventMap {
   member: [event: MemberEvent];
+  /** The view changed: one summary per delivered batch of 'member' events. */
+  change: [change: MembershipChange];
   /** Another process claims our UUID from `uri` (at most once per claimant per 10 s). */
   conflict: [claimant: { uuid: string; uri: string }];
   error: [error: Error];
@@ -228,6 +239,8 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   #bindFollowsUri: boolean;
   #seeder: Seeder | null = null;
   readonly #joins = new Set<AbortController>();
+  // The counters as the worker left them (read at its exit): stats() after close.
+  #finalStats: SwimStats | null = null;
 
   /**
    * A stable UUID (version 5, in the namespace UUID_NAMESPACE) for a name, e.g.
@@ -271,6 +284,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
         return swim === undefined || swim.closed ? null : swim.#handle;
       });
     }
+    diagnostics.watch(this);
   }
 
   // --- reads ---------------------------------------------------------------------
@@ -316,8 +330,19 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     return raw === undefined ? undefined : memberFromNative(raw);
   }
 
+  /**
+   * The counters. Still readable after close()/quit(): while the worker stops, as of now;
+   * once it is gone, the final counters it left.
+   */
   stats(): SwimStats {
-    const s = this.#live('stats').stats();
+    if (this.#finalStats !== null) return structuredClone(this.#finalStats);
+    if (this.#closing !== null && !this.#exited) return this.#readStats();
+    this.#live('stats');
+    return this.#readStats();
+  }
+
+  #readStats(): SwimStats {
+    const s = this.#handle.stats();
     s.seedAddresses = this.#seeder?.resolved ?? 0;
     s.seedsUnresolved = this.#seeder?.unresolved ?? 0;
     return s;
@@ -584,11 +609,21 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       // Nothing reaches JS once close()/quit() was called or the worker has terminated
       // (a batch queued before a worker's own fatal end arrives after the word says so).
       if (this.#closing !== null || this.#exited || this.#state.load() === State.TERMINATED) return;
+      const batch: MemberEvent[] | null = this.listenerCount('change') > 0 ? [] : null;
       for (const raw of arg as NativeMemberEvent[]) {
         if (this.#closing !== null || this.#state.load() === State.TERMINATED) return;  // a listener closed us mid-batch
         const ev = eventFromNative(raw);
+        batch?.push(ev);
         try {
+          diagnostics.publishMember(this, ev);
           this.emit('member', ev);
+        } catch (err) {
+          rethrowOutsideNative(err);
+        }
+      }
+      if (batch !== null && batch.length > 0 && this.#closing === null) {
+        try {
+          this.emit('change', summarizeEvents(batch));
         } catch (err) {
           rethrowOutsideNative(err);
         }
@@ -599,6 +634,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       if (this.#closing !== null || this.#exited || this.#state.load() === State.TERMINATED) return;
       const c = arg as { uuid: string; uri: string };
       try {
+        diagnostics.publishConflict(this, { uuid: c.uuid, uri: c.uri });
         this.emit('conflict', { uuid: c.uuid, uri: c.uri });
       } catch (err) {
         rethrowOutsideNative(err);
@@ -609,6 +645,13 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       if (this.#exited) return;
       this.#rememberIdentity();
       this.#stopBackground();
+      try {
+        // The worker is gone but not yet freed: these are the final counters.
+        this.#finalStats = this.#readStats();
+      } catch {
+        // left as they were last read
+      }
+      diagnostics.unwatch(this, this.#finalStats ?? undefined);
       this.#exited = true;
       const wasClosing = this.#closing !== null;
       if (this.#closing === null) {

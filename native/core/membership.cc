@@ -167,6 +167,7 @@ void Engine::Impl::update_self_from_gossip(const MemberRecord& def) {
   if (cmp >= 0 && def.status != Status::Alive) {
     // Refute a rumour that we are not alive with a newer incarnation.
     ++s.incarnation.version;
+    ++stats.refutations;
     mask |= kEvNewVersion;
   }
   if (mask != 0) on_update(self, mask);
@@ -214,6 +215,7 @@ void Engine::Impl::process_quit(const Uuid& uuid, const Incarnation& inc) {
     uint32_t mask = incarnation_diff(s.incarnation, inc) | kEvNewVersion;
     s.incarnation = inc;
     ++s.incarnation.version;
+    ++stats.refutations;
     on_update(self, mask);
   }
 }
