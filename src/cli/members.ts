@@ -43,8 +43,8 @@ export async function runMembers(argv: string[], io: { out: (s: string) => void;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    io.err(`swim-native members: cannot reach ${url.href}: ${cause?.code ?? (err as Error).message}\n`);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    io.err(`swim-native members: cannot reach ${url.href}: ${cause?.code ?? cause?.message ?? (err as Error).message}\n`);
     return 1;
   }
   const text = await res.text();
