@@ -336,7 +336,13 @@ export class Swim extends EventEmitter implements AsyncDisposable {
    */
   stats(): SwimStats {
     if (this.#finalStats !== null) return structuredClone(this.#finalStats);
-    if (this.#closing !== null && !this.#exited) return this.#readStats();
+    if (this.#closing !== null && !this.#exited) {
+      try {
+        return this.#readStats();
+      } catch {
+        throw closedError('stats');  // the worker was freed without notice (process exit)
+      }
+    }
     this.#live('stats');
     return this.#readStats();
   }
