@@ -29,6 +29,14 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+// The browser is not ours to sanitize: under `npm run test:asan` the environment preloads
+// the ASan runtime into every process, which Chromium must not get.
+function browserEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS']) delete env[k];
+  return env;
+}
+
 export class Browser {
   readonly #proc: ChildProcess;
   readonly #in: Writable;
@@ -81,7 +89,7 @@ export class Browser {
         `--user-data-dir=${profile}`,
         'about:blank',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: browserEnv() },
     );
     return new Browser(proc, profile);
   }
