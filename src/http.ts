@@ -153,7 +153,8 @@ export class SwimHttpServer {
           res.end(PAGE_HTML);
           return;
         case '/events':
-          this.#openStream(req, res);
+          if (req.method === 'HEAD') res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' }).end();
+          else this.#openStream(req, res);
           return;
         default:
           res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -57,6 +57,12 @@ describe('swim-native agent', () => {
     expect(health).toMatchObject({ status: 200, body: { status: 'ok', members: 2, alive: 2 } });
     const missing = await fetch(`${a.url}nope`);
     expect(missing.status).toBe(404);
+    expect((await fetch(`${a.url}members`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`${a.url}events`, { method: 'HEAD' })).headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // The page itself: served as HTML, fed by /events.
+    const page = await fetch(a.url);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain("new EventSource('events')");
 
     // `swim-native members --agent URL`: a table of both.
     const table = await new Child([CLI, 'members', '--agent', a.url]).exited;
