@@ -15,7 +15,8 @@ export type { CodecConfig, CodecKey, CipherDropReason, TarantoolCipherAlgo, Tara
 export { Swim, UUID_NAMESPACE } from './swim';
 export type { SwimStats, SwimEventMap, JoinFailure } from './swim';
 export { EventMask, MemberEvent } from './member';
-export type { Member, MemberJSON, MembershipChange } from './member';
+export type { Member, MemberJSON } from './member';
+export type { MembershipChange } from './change';
 export { METRIC_DEFINITIONS, renderMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics';
 export type { MetricDefinition, MetricsSnapshot } from './metrics';
 export { registerSwimMetrics } from './prometheus';

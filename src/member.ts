@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { C1, Packr } from 'msgpackr';
 import { SwimError } from './errors';
 import { MAX_PAYLOAD_SIZE, type Incarnation, type MemberStatus } from './codec';
+import { jsonSafe } from './json';
 
 export type { Incarnation, MemberStatus };
 
@@ -33,27 +34,6 @@ export interface MemberJSON {
   /** The payload bytes as hex, or null when none. */
   payloadHex: string | null;
   isSelf: boolean;
-}
-
-/** `value` made JSON-safe: bigints as decimal strings, bytes as hex strings, Maps as objects. */
-export function jsonSafe(value: unknown, depth = 0): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return null;
-  if (value === null || typeof value !== 'object') {
-    return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-  }
-  if (depth > 32) return null;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((v) => jsonSafe(v, depth + 1));
-  if (value instanceof Map) {
-    const o: Record<string, unknown> = {};
-    for (const [k, v] of value) o[String(k)] = jsonSafe(v, depth + 1);
-    return o;
-  }
-  const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) o[k] = jsonSafe(v, depth + 1);
-  return o;
 }
 
 function memberToJSON(this: Member): MemberJSON {
@@ -188,57 +168,6 @@ export function memberFromNative(raw: NativeMember): Member {
   m.payloadRaw = payloadRaw;
   m.isSelf = raw.isSelf;
   return m;
-}
-
-/**
- * The `'change'` event: what changed in the view since the previous one (one per delivered
- * batch of member events). Each list holds the members' latest state; a member appears in
- * the one list that fits its latest change best.
- */
-export interface MembershipChange {
-  /** New in the table (first seen, or seen again after it was dropped). */
-  joined: Member[];
-  /** Now `left`: they quit. */
-  left: Member[];
-  /** Now `dead`: failure detection gave up on them. */
-  failed: Member[];
-  /** Now `suspected`. */
-  suspected: Member[];
-  /** Alive again after a suspicion, death or quit (a refutation or a restart). */
-  recovered: Member[];
-  /** Removed from the table (dead or left long enough, or removeMember()). */
-  dropped: Member[];
-  /** Anything else: a new payload, address or incarnation. */
-  updated: Member[];
-  /** The events this summarises, in delivery order. */
-  events: MemberEvent[];
-}
-
-/** Summarises a batch of member events into one MembershipChange. */
-export function summarizeEvents(events: readonly MemberEvent[]): MembershipChange {
-  // Per member, the events of the batch merged (a member may appear more than once).
-  const merged = new Map<string, { member: Member; mask: number }>();
-  for (const ev of events) {
-    const prev = merged.get(ev.member.uuid);
-    if (prev === undefined) merged.set(ev.member.uuid, { member: ev.member, mask: ev.mask });
-    else {
-      // A drop then a new event is a member seen again: report the re-add.
-      prev.mask = ev.isNew ? ev.mask : prev.mask | ev.mask;
-      prev.member = ev.member;
-    }
-  }
-  const c: MembershipChange = { joined: [], left: [], failed: [], suspected: [], recovered: [], dropped: [], updated: [], events: [...events] };
-  for (const { member, mask } of merged.values()) {
-    if (mask & EventMask.DROP) c.dropped.push(member);
-    else if (mask & EventMask.NEW) c.joined.push(member);
-    else if (mask & EventMask.NEW_STATUS) {
-      if (member.status === 'left') c.left.push(member);
-      else if (member.status === 'dead') c.failed.push(member);
-      else if (member.status === 'suspected') c.suspected.push(member);
-      else c.recovered.push(member);
-    } else c.updated.push(member);
-  }
-  return c;
 }
 
 /** A member event as every binding hands it over (js_convert.cc EventsToJs). */

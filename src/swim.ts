@@ -23,8 +23,6 @@ import {
   eventFromNative,
   memberEvents,
   memberFromNative,
-  summarizeEvents,
-  type MembershipChange,
   type MemberEvent,
   type Member,
   type NativeMember,
@@ -41,6 +39,7 @@ import {
 } from './crypto';
 import { abortError, join, Seeder, type JoinFailure } from './join';
 import * as diagnostics from './diagnostics';
+import { summarizeEvents, type MembershipChange } from './change';
 
 export type { JoinFailure };
 

@@ -4,7 +4,8 @@ import dgram from 'node:dgram';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Swim, type MembershipChange } from '../src/index';
-import { summarizeEvents, MemberEvent, EventMask, type Member } from '../src/member';
+import { summarizeEvents } from '../src/change';
+import { MemberEvent, EventMask, type Member } from '../src/member';
 import { waitFor } from './helpers/wait';
 
 const fast = { heartbeatRate: 0.2, ackTimeout: 0.3 };

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import { decodePacket } from '../codec';
 import { PacketCipher } from '../crypto';
 import { SwimError } from '../errors';
-import { decodePayload, jsonSafe } from '../member';
+import { jsonSafe } from '../json';
+import { decodePayload } from '../member';
 import { parse, UsageError } from './common';
 import { parseCodecKey, readCodecKeyFile } from './keys';
 
