@@ -18,5 +18,10 @@ export const {
   State,
   UNCLOSED_WARNING_CODE,
   UUID_NAMESPACE,
+  METRIC_DEFINITIONS,
+  renderMetrics,
+  PROMETHEUS_CONTENT_TYPE,
+  registerSwimMetrics,
+  SwimHttpServer,
 } = cjs;
 export default cjs;

@@ -39,6 +39,8 @@ import {
   type NativeCodecConfig,
 } from './crypto';
 import { abortError, join, Seeder, type JoinFailure } from './join';
+import * as diagnostics from './diagnostics';
+import { summarizeEvents, type MembershipChange } from './change';
 
 export type { JoinFailure };
 
@@ -82,6 +84,12 @@ export interface EngineStats {
   healProbes: number;
   /** Packets or gossip of another claimant of our UUID (each one; 'conflict' is rate-limited). */
   conflicts: number;
+  /** Members our own failure detection declared suspected (gossiped suspicions not counted). */
+  suspicions: number;
+  /** Members our own failure detection declared dead. */
+  deaths: number;
+  /** Rumours that we are suspected, dead or gone that we refuted (self version bumped). */
+  refutations: number;
 }
 
 /** Counters of one instance (since it was created). */
@@ -152,6 +160,8 @@ interface NativeSwimCtor {
 /** Events of a Swim (EventEmitter). */
 export interface SwimEventMap {
   member: [event: MemberEvent];
+  /** The view changed: one summary per delivered batch of 'member' events. */
+  change: [change: MembershipChange];
   /** Another process claims our UUID from `uri` (at most once per claimant per 10 s). */
   conflict: [claimant: { uuid: string; uri: string }];
   error: [error: Error];
@@ -234,6 +244,8 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   #bindFollowsUri: boolean;
   #seeder: Seeder | null = null;
   readonly #joins = new Set<AbortController>();
+  // The counters as the worker left them (read at its exit): stats() after close.
+  #finalStats: SwimStats | null = null;
 
   /**
    * A stable UUID (version 5, in the namespace UUID_NAMESPACE) for a name, e.g.
@@ -278,6 +290,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       });
     }
     hold(this); // ref'd from the start: held until unref(), close(), quit() or its end
+    diagnostics.watch(this);
   }
 
   // --- reads ---------------------------------------------------------------------
@@ -323,8 +336,25 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     return raw === undefined ? undefined : memberFromNative(raw);
   }
 
+  /**
+   * The counters. Still readable after close()/quit(): while the worker stops, as of now;
+   * once it is gone, the final counters it left.
+   */
   stats(): SwimStats {
-    const s = this.#live('stats').stats();
+    if (this.#finalStats !== null) return structuredClone(this.#finalStats);
+    if (this.#closing !== null && !this.#exited) {
+      try {
+        return this.#readStats();
+      } catch {
+        throw closedError('stats');  // the worker was freed without notice (process exit)
+      }
+    }
+    this.#live('stats');
+    return this.#readStats();
+  }
+
+  #readStats(): SwimStats {
+    const s = this.#handle.stats();
     s.seedAddresses = this.#seeder?.resolved ?? 0;
     s.seedsUnresolved = this.#seeder?.unresolved ?? 0;
     return s;
@@ -613,11 +643,21 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       // Nothing reaches JS once close()/quit() was called or the worker has terminated
       // (a batch queued before a worker's own fatal end arrives after the word says so).
       if (this.#closing !== null || this.#exited || this.#state.load() === State.TERMINATED) return;
+      const batch: MemberEvent[] | null = this.listenerCount('change') > 0 ? [] : null;
       for (const raw of arg as NativeMemberEvent[]) {
         if (this.#closing !== null || this.#state.load() === State.TERMINATED) return;  // a listener closed us mid-batch
         const ev = eventFromNative(raw);
+        batch?.push(ev);
         try {
+          diagnostics.publishMember(this, ev);
           this.emit('member', ev);
+        } catch (err) {
+          rethrowOutsideNative(err);
+        }
+      }
+      if (batch !== null && batch.length > 0 && this.#closing === null) {
+        try {
+          this.emit('change', summarizeEvents(batch));
         } catch (err) {
           rethrowOutsideNative(err);
         }
@@ -628,6 +668,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       if (this.#closing !== null || this.#exited || this.#state.load() === State.TERMINATED) return;
       const c = arg as { uuid: string; uri: string };
       try {
+        diagnostics.publishConflict(this, { uuid: c.uuid, uri: c.uri });
         this.emit('conflict', { uuid: c.uuid, uri: c.uri });
       } catch (err) {
         rethrowOutsideNative(err);
@@ -638,6 +679,13 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       if (this.#exited) return;
       this.#rememberIdentity();
       this.#stopBackground();
+      try {
+        // The worker is gone but not yet freed: these are the final counters.
+        this.#finalStats = this.#readStats();
+      } catch {
+        // left as they were last read
+      }
+      diagnostics.unwatch(this, this.#finalStats ?? undefined);
       this.#exited = true;
       const wasClosing = this.#closing !== null;
       if (this.#closing === null) {

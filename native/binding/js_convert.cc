@@ -316,6 +316,9 @@ Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s, uint64_t overs
   o.Set("ackTimeouts", Count(env, s.ack_timeouts));
   o.Set("healProbes", Count(env, s.heal_probes));
   o.Set("conflicts", Count(env, s.conflicts));
+  o.Set("suspicions", Count(env, s.suspicions));
+  o.Set("deaths", Count(env, s.deaths));
+  o.Set("refutations", Count(env, s.refutations));
   return o;
 }
 

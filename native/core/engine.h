@@ -126,6 +126,9 @@ struct Stats {
   uint64_t minimal_sent = 0;       // pings and acks sent without gossip (unconfirmed address)
   uint64_t heal_probes = 0;  // pings to seeds and lost members' addresses (healing, join)
   uint64_t conflicts = 0;    // packets or gossip of another claimant of our UUID (all, not rate-limited)
+  uint64_t suspicions = 0;   // members our own failure detection declared suspected
+  uint64_t deaths = 0;       // members our own failure detection declared dead
+  uint64_t refutations = 0;  // rumours of our suspicion, death or quit refuted (self version bumped)
 };
 
 // Someone else claims our UUID: a packet with our UUID as its source from another address,

@@ -57,12 +57,14 @@ void Engine::Impl::check_acks() {
       case Status::Alive:
         if (x.unacked >= kNoAcksToSuspect) {
           x.status = Status::Suspected;
+          ++stats.suspicions;
           on_update(slot, kEvNewStatus);
         }
         break;
       case Status::Suspected:
         if (x.unacked >= kNoAcksToDead) {
           x.status = Status::Dead;
+          ++stats.deaths;
           on_update(slot, kEvNewStatus);
         }
         break;

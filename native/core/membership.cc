@@ -175,6 +175,7 @@ void Engine::Impl::update_self_from_gossip(const MemberRecord& def) {
     // Refute a rumour that we are not alive with a newer incarnation (which never wraps:
     // a forged record at version 2^64-1 moves us to the next generation).
     bump_self_version(&mask);
+    ++stats.refutations;
   }
   if (mask != 0) on_update(self, mask);
 }
@@ -240,6 +241,7 @@ void Engine::Impl::process_quit(const Uuid& uuid, const Incarnation& inc) {
     uint32_t mask = incarnation_diff(s.incarnation, inc);
     s.incarnation = inc;
     bump_self_version(&mask);
+    ++stats.refutations;
     if (mask != 0) on_update(self, mask);
   }
 }
