@@ -2,7 +2,6 @@
 import { EventEmitter } from 'node:events';
 import { checkCommand, commandError, SwimError } from './errors';
 import { native } from './native';
-import { createHash } from 'node:crypto';
 import {
   checkSeconds,
   JOIN_TIMEOUT,
@@ -34,91 +33,19 @@ import {
   codecName,
   normalizeCodecConfig,
   wipeCodecConfig,
-  type CipherDropReason,
   type CodecConfig,
   type NativeCodecConfig,
 } from './crypto';
 import { abortError, join, Seeder, type JoinFailure } from './join';
 import * as diagnostics from './diagnostics';
 import { summarizeEvents, type MembershipChange } from './change';
+import { UUID_NAMESPACE, uuidV5 } from './identity';
+import type { EngineStats, SwimStats } from './stats';
 
 export type { JoinFailure };
 
-/**
- * The namespace of Swim.uuidFromName (RFC 4122 version 5 UUIDs). Fixed for ever: changing
- * it would give every member named this way a new identity.
- */
-export const UUID_NAMESPACE = 'a7f1e0c2-5b3d-4c8e-9f60-2d4b8a1c7e35';
-
-function uuidV5(name: string, namespace: string): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const h = createHash('sha1').update(ns).update(Buffer.from(name, 'utf8')).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-
-/** The protocol's counters (since the member was created); a simulated node's too. */
-export interface EngineStats {
-  packetsSent: number;
-  bytesSent: number;
-  packetsReceived: number;
-  bytesReceived: number;
-  /** Received datagrams dropped: the total of `drops`, but for `bad_address`, which also counts skipped member records. */
-  packetsDropped: number;
-  /**
-   * Drops by reason: 'truncated', 'bad_type', 'nil_uuid', ..., 'wrong_destination', 'self_source',
-   * and 'oversize' (over 1472 bytes, dropped on arrival before decryption or decoding, so not in
-   * `packetsReceived`; always 0 in the simulator).
-   */
-  drops: Record<string, number>;
-  pingsSent: number;
-  acksSent: number;
-  pingsReceived: number;
-  acksReceived: number;
-  indirectPingsSent: number;
-  indirectPingsForwarded: number;
-  ackTimeouts: number;
-  /** Pings to seeds and to addresses of members removed after they died (healing). */
-  healProbes: number;
-  /** Packets or gossip of another claimant of our UUID (each one; 'conflict' is rate-limited). */
-  conflicts: number;
-  /** Members our own failure detection declared suspected (gossiped suspicions not counted). */
-  suspicions: number;
-  /** Members our own failure detection declared dead. */
-  deaths: number;
-  /** Rumours that we are suspected, dead or gone that we refuted (self version bumped). */
-  refutations: number;
-}
-
-/** Counters of one instance (since it was created). */
-export interface SwimStats extends EngineStats {
-  /** Sends the socket refused (unreachable network, ...). */
-  sendErrors: number;
-  /** Sends that waited for socket buffer space. */
-  sendQueued: number;
-  receiveErrors: number;
-  /** Datagrams dropped by the encryption layer, both ways: total of `cipherDrops` and `sealErrors`. */
-  transformDrops: number;
-  /**
-   * Received datagrams the codec rejected, by reason (every reason present, 0 when none).
-   * They never reach the protocol, so they are not in `packetsReceived` nor `drops`.
-   * A wrong key shows as `unknown_key` (aes-gcm) or mostly `decrypt_failed` (ecb/cbc); the
-   * unauthenticated stream modes cfb/ofb decrypt anything, so there the packet decoder
-   * rejects the junk and counts it in `drops` instead. `replay`: an authentic aes-gcm datagram
-   * whose key id and nonce were already opened (docs/encryption.md#replays).
-   */
-  cipherDrops: Record<CipherDropReason, number>;
-  /** Outgoing datagrams OpenSSL failed to encrypt (not sent). */
-  sealErrors: number;
-  /** Broadcast addresses the last broadcast() went to (0 on a loopback-only host). */
-  broadcastTargets: number;
-  /** The `seeds` option: addresses its names resolved to (handed to the protocol). */
-  seedAddresses: number;
-  /** The `seeds` option: seeds whose name does not resolve (retried every 30 s). */
-  seedsUnresolved: number;
-}
+export { UUID_NAMESPACE };
+export type { EngineStats, SwimStats };
 
 interface NativeInfo {
   uri: string;
