@@ -56,6 +56,8 @@ export interface SwimStats extends EngineStats {
   sealErrors: number;
   /** Broadcast addresses the last broadcast() went to (0 on a loopback-only host). */
   broadcastTargets: number;
+  /** Member events waiting for the JavaScript thread (merged per member while it is busy). */
+  pendingEvents: number;
   /** The `seeds` option: addresses its names resolved to (handed to the protocol). */
   seedAddresses: number;
   /** The `seeds` option: seeds whose name does not resolve (retried every 30 s). */

@@ -68,7 +68,7 @@ describe('metrics', () => {
     expect(samples.get('swim_packets_dropped_total{reason="truncated"}')).toBe(0);
     expect(samples.get('swim_packets_dropped_total{reason="wrong_destination"}')).toBe(0);
     expect(samples.get('swim_cipher_drops_total{reason="auth_failed"}')).toBe(0);
-    for (const n of ['indirect_pings_sent_total', 'suspicions_total', 'deaths_total', 'refutations_total', 'ack_timeouts_total'])
+    for (const n of ['indirect_pings_sent_total', 'suspicions_total', 'deaths_total', 'refutations_total', 'ack_timeouts_total', 'pending_events'])
       expect(samples.has(`swim_${n}`), n).toBe(true);
     expect(samples.get('swim_heartbeat_seconds')).toBe(0.2);
     // Every definition has a TYPE line, and its type.

@@ -594,6 +594,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     o.Set("cipherDrops", cipher_drops);
     n("sealErrors", w.seal_errors);
     n("broadcastTargets", w.broadcast_targets);
+    n("pendingEvents", w.pending_events);
     return o;
   }
 

@@ -289,6 +289,7 @@ void Worker::GetStats(swim::Stats* engine, WorkerStats* worker) const {
   {
     std::lock_guard<std::mutex> lock(engine_mu_);
     *engine = engine_.stats();
+    worker->pending_events = engine_.pending_events();
   }
   worker->send_errors = udp_counters_.send_errors.load(std::memory_order_relaxed);
   worker->send_queued = udp_counters_.send_queued.load(std::memory_order_relaxed);

@@ -102,6 +102,7 @@ struct WorkerStats {
   uint64_t cipher_drops[swim::io::kCipherDropCount] = {};  // received, by CipherDrop (index Ok unused)
   uint64_t seal_errors = 0;       // outgoing datagrams OpenSSL failed to encrypt (not sent)
   uint64_t broadcast_targets = 0; // broadcast addresses the last broadcast went to
+  uint64_t pending_events = 0;    // member events the engine holds for the JS side (a gauge)
 };
 
 class Worker final : private UdpSocket::Receiver {
