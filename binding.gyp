@@ -15,6 +15,7 @@
         "native/core/codec.cc",
         "native/core/member_table.cc",
         "native/core/probe_queue.cc",
+        "native/core/contacts.cc",
         "native/core/dissemination.cc",
         "native/core/ack_waits.cc",
         "native/core/event_log.cc",

@@ -17,5 +17,11 @@ export const {
   DEFAULTS,
   State,
   UNCLOSED_WARNING_CODE,
+  UUID_NAMESPACE,
+  METRIC_DEFINITIONS,
+  renderMetrics,
+  PROMETHEUS_CONTENT_TYPE,
+  registerSwimMetrics,
+  SwimHttpServer,
 } = cjs;
 export default cjs;

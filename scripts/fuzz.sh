@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
-# npm run fuzz [-- --seconds N | --runs N] [--make-corpus]
+# npm run fuzz [-- --seconds N | --runs N] [--only decoder|engine] [--make-corpus]
 #
-# Builds the libFuzzer target fuzz/decoder_fuzzer.cc over the core codec with ASan and UBSan
-# (clang), runs it from the committed seed corpus fuzz/corpus/ for N seconds (default 60) or
-# N executions, and fails on any crash, sanitizer report, leak, timeout or round-trip
-# mismatch. The fuzzer's own output goes to fuzz/out/fuzz.log (the tail is printed on failure);
-# inputs it discovers go to fuzz/corpus-work/ (not committed); a crashing input is saved as
-# fuzz/out/crash-* to reproduce with `fuzz/out/decoder_fuzzer fuzz/out/crash-...`.
+# Builds two libFuzzer targets with ASan and UBSan (clang) and runs each from its committed
+# seed corpus; fails on any crash, sanitizer report, leak, timeout or failed check:
+#   decoder  fuzz/decoder_fuzzer.cc over the core codec (round trips), seeds fuzz/corpus/
+#   engine   fuzz/engine_fuzzer.cc over whole engines (-DSWIM_ENGINE_CHECKS: the core's
+#            invariants after every call, plus bounds), seeds fuzz/corpus-engine/
+# --seconds N (default 60) is split evenly between the two; --runs N runs each N
+# executions; --only runs one of them with the whole budget. Logs: fuzz/out/fuzz.log
+# (decoder) and fuzz/out/engine.log (the tail is printed on failure); discovered inputs go
+# to fuzz/corpus-work/ and fuzz/corpus-engine-work/ (not committed); a crashing input is
+# saved as fuzz/out/crash-* (decoder) or fuzz/out/engine-crash-* (engine): reproduce with
+# `fuzz/out/decoder_fuzzer fuzz/out/crash-...` or `fuzz/out/engine_fuzzer fuzz/out/engine-crash-...`.
 #
-# --make-corpus regenerates the committed seeds (fuzz/corpus/gen-*) with fuzz/make_corpus.cc.
+# --make-corpus regenerates the committed decoder seeds (fuzz/corpus/gen-*) with fuzz/make_corpus.cc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=60
 runs=
+only=
 make_corpus=0
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
     --make-corpus) make_corpus=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "fuzz: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -28,14 +35,24 @@ done
 CXX=${FUZZ_CXX:-clang++}
 command -v "$CXX" >/dev/null || { echo "fuzz: $CXX not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 
-# The core's codec sources, listed explicitly: the fuzzer links nothing else (no Node, no I/O).
+case $only in
+  '') targets=(decoder engine) ;;
+  decoder|engine) targets=("$only") ;;
+  *) echo "fuzz: --only takes decoder or engine" >&2; exit 2 ;;
+esac
+
+# The core's sources, listed explicitly: the fuzzers link nothing else (no Node, no I/O).
+# The decoder fuzzer takes the codec only; the engine fuzzer the whole core.
 sources=(native/core/msgpack.cc native/core/codec.cc native/core/types.cc)
-for f in "${sources[@]}"; do
+engine_sources=("${sources[@]}" native/core/member_table.cc native/core/probe_queue.cc
+  native/core/dissemination.cc native/core/ack_waits.cc native/core/event_log.cc native/core/membership.cc
+  native/core/failure_detection.cc native/core/messages.cc native/core/engine.cc native/core/engine_checks.cc)
+for f in "${engine_sources[@]}"; do
   [[ -f $f ]] || { echo "fuzz: missing $f" >&2; exit 1; }
 done
 
 out=fuzz/out
-mkdir -p "$out" fuzz/corpus fuzz/corpus-work
+mkdir -p "$out" fuzz/corpus fuzz/corpus-work fuzz/corpus-engine fuzz/corpus-engine-work
 flags=(-std=c++17 -g -O1 -fno-exceptions -fno-omit-frame-pointer -Inative -Wall -Wextra -Wno-unused-parameter)
 
 if ((make_corpus)); then
@@ -46,35 +63,57 @@ if ((make_corpus)); then
   exit 0
 fi
 
-echo "fuzz: building $out/decoder_fuzzer ($CXX, -fsanitize=fuzzer,address,undefined)"
-"$CXX" "${flags[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  "${sources[@]}" fuzz/decoder_fuzzer.cc -o "$out/decoder_fuzzer"
+# run NAME LOG ARTIFACT_PREFIX WORK_CORPUS SEED_CORPUS: one fuzzer, checked; 1 on failure.
+run() {
+  local name=$1 log=$2 prefix=$3 work=$4 seeds=$5
+  local limit=(-max_total_time="$per") what="$per s"
+  if [[ -n $runs ]]; then
+    limit=(-runs="$runs")
+    what="$runs runs"
+  fi
+  echo "fuzz: $name: running for $what from $(find "$seeds" -type f | wc -l) seed(s); log: $log"
+  local rc
+  set +e
+  # Datagrams are at most 1472 bytes; 4096 leaves room for inputs over the limit.
+  # -timeout: one input taking a second means something is quadratic (or looping).
+  # The first corpus directory receives new inputs, the second (committed seeds) is only read.
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+    "$out/${name}_fuzzer" "${limit[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$prefix" "$work" "$seeds" >"$log" 2>&1
+  rc=$?
+  set -e
+  local stats cov artifacts
+  stats=$(grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" | tr -s ' \n' ' ' || true)
+  cov=$(grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*" "$log" | tail -n 1 || true)
+  artifacts=$(find "$out" -maxdepth 1 \( -name "${prefix##*/}crash-*" -o -name "${prefix##*/}leak-*" -o -name "${prefix##*/}timeout-*" -o -name "${prefix##*/}oom-*" \) | tr '\n' ' ')
+  if [[ $rc -ne 0 || -n $artifacts ]] ||
+    grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|round-trip mismatch|engine invariant broken|engine_fuzzer:" "$log"; then
+    tail -n 80 "$log"
+    echo "fuzz: $name: FAILED (exit $rc) ${artifacts:+artifacts: $artifacts}"
+    return 1
+  fi
+  echo "fuzz: $name: passed: $stats| $cov"
+}
 
-limit=(-max_total_time="$seconds")
-what="$seconds s"
-if [[ -n $runs ]]; then
-  limit=(-runs="$runs")
-  what="$runs runs"
-fi
-seeds=$(find fuzz/corpus -type f | wc -l)
-echo "fuzz: running for $what from $seeds seed(s); log: $out/fuzz.log"
-rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* "$out"/slow-unit-*
-set +e
-# Datagrams are at most 1472 bytes; 4096 leaves room for inputs over the limit.
-# -timeout: one input taking a second means something is quadratic (or looping).
-# The first corpus directory receives new inputs, the second (committed seeds) is only read.
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-  "$out/decoder_fuzzer" "${limit[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 -artifact_prefix="$out/" fuzz/corpus-work fuzz/corpus >"$out/fuzz.log" 2>&1
-rc=$?
-set -e
-
-stats=$(grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$out/fuzz.log" | tr -s ' \n' ' ' || true)
-cov=$(grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*" "$out/fuzz.log" | tail -n 1 || true)
-artifacts=$(find "$out" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | tr '\n' ' ')
-if [[ $rc -ne 0 || -n $artifacts ]] || grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|round-trip mismatch" "$out/fuzz.log"; then
-  tail -n 80 "$out/fuzz.log"
-  echo "fuzz: FAILED (exit $rc) ${artifacts:+artifacts: $artifacts}"
+per=$seconds
+((${#targets[@]} == 2)) && per=$(((seconds + 1) / 2))
+rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* "$out"/slow-unit-* "$out"/engine-*
+fsan=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
+failed=0
+for t in "${targets[@]}"; do
+  if [[ $t == decoder ]]; then
+    echo "fuzz: building $out/decoder_fuzzer ($CXX, -fsanitize=fuzzer,address,undefined)"
+    "$CXX" "${flags[@]}" "${fsan[@]}" "${sources[@]}" fuzz/decoder_fuzzer.cc -o "$out/decoder_fuzzer"
+    run decoder "$out/fuzz.log" "$out/" fuzz/corpus-work fuzz/corpus || failed=1
+  else
+    echo "fuzz: building $out/engine_fuzzer ($CXX, -fsanitize=fuzzer,address,undefined, -DSWIM_ENGINE_CHECKS)"
+    "$CXX" "${flags[@]}" "${fsan[@]}" -DSWIM_ENGINE_CHECKS "${engine_sources[@]}" fuzz/engine_fuzzer.cc \
+      -o "$out/engine_fuzzer"
+    run engine "$out/engine.log" "$out/engine-" fuzz/corpus-engine-work fuzz/corpus-engine || failed=1
+  fi
+done
+if ((failed)); then
+  echo "fuzz: FAILED"
   exit 1
 fi
-echo "fuzz: passed: $stats| $cov"
+echo "fuzz: passed (${targets[*]})"

@@ -1,6 +1,7 @@
 // Option parsing and validation. Everything the native side receives has been checked
 // here, so a bad option is a SwimError with a clear message, never a native TypeError.
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { inspect } from 'node:util';
 import { SwimError, type SwimErrorCode } from './errors';
 import { normalizeCodecConfig, type CodecConfig, type NativeCodecConfig } from './crypto';
@@ -8,10 +9,24 @@ import { normalizeCodecConfig, type CodecConfig, type NativeCodecConfig } from '
 /** Options of `new Swim(...)`. */
 export interface SwimOptions {
   /**
-   * Address to bind and announce: `'a.b.c.d:port'`, `'localhost:port'`, `'port'` or a port
-   * number (both meaning 127.0.0.1). Port 0 binds a free port; `swim.uri` reports it.
+   * The address peers reach us at, announced in every packet: `'a.b.c.d:port'`,
+   * `'localhost:port'`, `'port'` or a port number (both meaning 127.0.0.1). Port 0 binds a
+   * free port; `swim.uri` reports it. `'0.0.0.0:port'` binds every interface and announces
+   * this host's first non-loopback private IPv4 address (10/8, 172.16/12, 192.168/16).
    */
   uri: string | number;
+  /**
+   * Where the socket listens, in the same forms as `uri` (`'0.0.0.0:port'`: every
+   * interface). Default: `uri` (`'0.0.0.0:port'` when `uri` is `'0.0.0.0:port'`). The
+   * ports may differ (a NAT or a port mapping in between); `uri` port 0 takes the bound one.
+   */
+  bind?: string | number;
+  /**
+   * `'host:port'` addresses to join through, in the background from construction on (names
+   * are resolved through DNS, every A record); retried for ever at a low rate, and kept:
+   * probed again when no member is at their address, so partitions heal (docs/api.md).
+   */
+  seeds?: readonly string[];
   /** This member's UUID. Default: a random v4 UUID. */
   uuid?: string;
   /**
@@ -48,6 +63,7 @@ export interface SwimOptions {
 /** What `swim.configure()` can change at run time. */
 export interface SwimConfigPatch {
   uri?: string | number;
+  bind?: string | number;
   uuid?: string;
   heartbeatRate?: number;
   ackTimeout?: number;
@@ -90,6 +106,14 @@ export const MIN_PERIOD = 0.01;
 
 const LOOPBACK = 0x7f000001;
 
+/** `join()`'s default timeout, in seconds. */
+export const JOIN_TIMEOUT = 10;
+/** At most this many seeds (the core keeps 64 seed addresses) and join addresses (32). */
+export const MAX_SEEDS = 64;
+export const MAX_JOIN_ADDRESSES = 32;
+
+const IPV6_MESSAGE = "IPv6 is not supported: Tarantool's SWIM wire format carries IPv4 addresses only";
+
 function fail(code: SwimErrorCode, message: string, reason?: string): never {
   throw new SwimError(code, message, reason === undefined ? undefined : { reason });
 }
@@ -127,8 +151,16 @@ function parsePort(text: string, what: string, code: SwimErrorCode): number {
  * Parses a URI into its canonical text 'a.b.c.d:port', the form the native side takes.
  * `allowAnyPort`: port 0 (bind a free one) is allowed for our own address, never for a peer's.
  */
-export function parseUri(uri: unknown, what: string, code: SwimErrorCode, allowAnyPort: boolean): string {
+export function parseUri(
+  uri: unknown,
+  what: string,
+  code: SwimErrorCode,
+  allowAnyPort: boolean,
+  allowWildcard = false,
+): string {
   const bad = (message: string): never => fail(code, `${what}: ${message}`, 'invalid_uri');
+  if (typeof uri === 'string' && (uri.startsWith('[') || uri.indexOf(':') !== uri.lastIndexOf(':')))
+    bad(`'${uri}': ${IPV6_MESSAGE}`);
   let ip = LOOPBACK;
   let port: number;
   if (typeof uri === 'number') {
@@ -152,10 +184,71 @@ export function parseUri(uri: unknown, what: string, code: SwimErrorCode, allowA
   } else {
     return bad(`expected 'a.b.c.d:port' or a port number, got ${show(uri)}`);
   }
-  if (ip === 0) bad('0.0.0.0 cannot be announced to peers; bind a real address');
+  if (ip === 0 && !allowWildcard) bad('0.0.0.0 is not a peer address');
   if (ip === 0xffffffff) bad('255.255.255.255 is not a member address');
   if (port === 0 && !allowAnyPort) bad('port 0 is not a peer address');
   return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}:${port}`;
+}
+
+/** True for 'a.b.c.d:port' text whose address is 0.0.0.0 (as parseUri returns it). */
+export function isWildcard(uri: string): boolean {
+  return uri.startsWith('0.0.0.0:');
+}
+
+function privateIpv4(ip: string): boolean {
+  const p = ip.split('.').map(Number);
+  return p[0] === 10 || (p[0] === 172 && p[1] >= 16 && p[1] <= 31) || (p[0] === 192 && p[1] === 168);
+}
+
+/**
+ * The address `uri: '0.0.0.0:port'` announces: the first non-internal IPv4 address in the
+ * private ranges (10/8, 172.16/12, 192.168/16), interfaces in the order the OS lists them
+ * (`os.networkInterfaces()`). ERR_SWIM_CONFIG when there is none.
+ */
+export function announcedAddress(what: string): string {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal && privateIpv4(a.address)) return a.address;
+  }
+  return fail(
+    'ERR_SWIM_CONFIG',
+    `${what}: 0.0.0.0 announces this host's first private IPv4 address (10/8, 172.16/12, 192.168/16), ` +
+      `and this host has none; give the address peers reach us at as uri (and bind: '0.0.0.0:port')`,
+    'no_private_address',
+  );
+}
+
+/** A seed: 'host:port' with an IPv4 address or a DNS name as host, port 1..65535. */
+export interface Seed {
+  text: string;
+  host: string;
+  port: number;
+}
+
+const HOSTNAME_RE = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
+
+export function parseSeed(seed: unknown, what: string, code: SwimErrorCode): Seed {
+  const bad = (message: string): never => fail(code, `${what}: ${message}`, 'invalid_uri');
+  if (typeof seed !== 'string') return bad(`expected a 'host:port' string, got ${typeof seed}`);
+  if (seed.startsWith('[') || seed.indexOf(':') !== seed.lastIndexOf(':')) bad(`'${seed}': ${IPV6_MESSAGE}`);
+  const colon = seed.lastIndexOf(':');
+  if (colon <= 0) bad(`'${seed}' is not 'host:port'`);
+  const host = seed.slice(0, colon);
+  const port = parsePort(seed.slice(colon + 1), what, code);
+  if (port === 0) bad(`'${seed}': port 0 is not a peer address`);
+  if (/^[\d.]+$/.test(host)) {
+    const uri = parseUri(seed, what, code, false);  // a numeric host must be a valid IPv4 address
+    return { text: seed, host: uri.slice(0, uri.lastIndexOf(':')), port };
+  }
+  if (!HOSTNAME_RE.test(host)) bad(`'${host}' is neither an IPv4 address nor a host name`);
+  return { text: seed, host: host === 'localhost' ? '127.0.0.1' : host, port };
+}
+
+export function parseSeeds(seeds: unknown, what: string, code: SwimErrorCode, allowEmpty: boolean): Seed[] {
+  if (!Array.isArray(seeds))
+    fail(code, `${what}: expected an array of 'host:port' strings, got ${seeds === null ? 'null' : typeof seeds}`);
+  if (seeds.length === 0 && !allowEmpty) fail(code, `${what}: no seeds given (expected at least one 'host:port')`);
+  if (seeds.length > MAX_SEEDS) fail(code, `${what}: at most ${MAX_SEEDS} seeds, got ${seeds.length}`);
+  return seeds.map((s, i) => parseSeed(s, `${what}[${i}]`, code));
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -210,7 +303,10 @@ export function checkKeys(obj: object, allowed: readonly string[], what: string)
 
 /** The options the native Swim constructor takes. */
 export interface NativeOptions {
+  /** Announced; port 0 takes the bound port. */
   uri: string;
+  /** Where the socket listens. */
+  bind: string;
   uuid: string;
   generation: bigint;
   heartbeatRate: number;
@@ -223,7 +319,37 @@ export interface NativeOptions {
   codec?: NativeCodecConfig;
 }
 
-const OPTION_KEYS = ['uri', 'uuid', 'generation', 'heartbeatRate', 'ackTimeout', 'gcMode', 'lifeguard', 'payload', 'codec', 'maxMembers'] as const;
+const OPTION_KEYS = [
+  'uri',
+  'bind',
+  'seeds',
+  'uuid',
+  'generation',
+  'heartbeatRate',
+  'ackTimeout',
+  'gcMode',
+  'lifeguard',
+  'payload',
+  'codec',
+  'maxMembers',
+] as const;
+
+/**
+ * uri and bind as the native side takes them: the announced 'a.b.c.d:port' (0.0.0.0
+ * replaced by this host's private address) and where to listen.
+ */
+export function resolveAddresses(
+  uri: unknown,
+  bind: unknown,
+  what: string,
+  code: SwimErrorCode,
+): { uri: string; bind: string | undefined } {
+  const u = parseUri(uri, `${what}uri`, code, true, true);
+  const b = bind === undefined ? undefined : parseUri(bind, `${what}bind`, code, true, true);
+  if (!isWildcard(u)) return { uri: u, bind: b };
+  const port = u.slice(u.indexOf(':') + 1);
+  return { uri: `${announcedAddress(`${what}uri`)}:${port}`, bind: b ?? u };
+}
 
 export function defaultGeneration(): bigint {
   // Wall-clock microseconds, as Tarantool's default: grows across restarts.
@@ -235,8 +361,11 @@ export function resolveOptions(options: SwimOptions, encodePayload: (value: unkn
     fail('ERR_SWIM_CONFIG', `new Swim(options): options must be an object with at least \`uri\`, got ${show(options)}`);
   checkKeys(options, OPTION_KEYS, 'new Swim');
   if (options.uri === undefined) fail('ERR_SWIM_CONFIG', 'new Swim: `uri` is required (e.g. "127.0.0.1:3301")');
+  const addresses = resolveAddresses(options.uri, options.bind, '', 'ERR_SWIM_CONFIG');
+  if (options.seeds !== undefined) parseSeeds(options.seeds, 'seeds', 'ERR_SWIM_CONFIG', true);
   const native: NativeOptions = {
-    uri: parseUri(options.uri, 'uri', 'ERR_SWIM_CONFIG', true),
+    uri: addresses.uri,
+    bind: addresses.bind ?? addresses.uri,
     uuid: parseUuid(options.uuid ?? randomUUID(), 'uuid', 'ERR_SWIM_CONFIG'),
     generation: options.generation === undefined ? defaultGeneration() : checkGeneration(options.generation),
     heartbeatRate: checkPeriod(options.heartbeatRate ?? DEFAULTS.heartbeatRate, 'heartbeatRate'),
@@ -254,6 +383,8 @@ export function resolveOptions(options: SwimOptions, encodePayload: (value: unkn
 /** A configuration change as the native side takes it (Swim's configure, a simulated node's). */
 export interface NativePatch {
   uri?: string;
+  /** A socket to listen on (Swim only): rebinds when it differs from the current one. */
+  bind?: string;
   uuid?: string;
   heartbeatRate?: number;
   ackTimeout?: number;
@@ -286,6 +417,7 @@ export function resolvePatch(
   const out: NativePatch = {};
   const code = 'ERR_SWIM_CONFIG';
   if (patch.uri !== undefined) out.uri = parseUri(patch.uri, `${what}: uri`, code, allowAnyPort);
+  if (patch.bind !== undefined) out.bind = parseUri(patch.bind, `${what}: bind`, code, true, true);
   if (patch.uuid !== undefined) out.uuid = parseUuid(patch.uuid, `${what}: uuid`, code);
   if (patch.heartbeatRate !== undefined) out.heartbeatRate = checkPeriod(patch.heartbeatRate, 'heartbeatRate');
   if (patch.ackTimeout !== undefined) out.ackTimeout = checkPeriod(patch.ackTimeout, 'ackTimeout');

@@ -30,7 +30,14 @@ export type CodecConfig =
   | { algo: 'aes-gcm'; keys: readonly CodecKey[] };
 
 /** Why a datagram was rejected by a cipher; counted by reason in `swim.stats()`. */
-export type CipherDropReason = 'too_short' | 'decrypt_failed' | 'auth_failed' | 'unknown_key' | 'unknown_version';
+export type CipherDropReason =
+  | 'too_short'
+  | 'decrypt_failed'
+  | 'auth_failed'
+  | 'unknown_key'
+  | 'unknown_version'
+  /** aes-gcm in a Swim: an authentic datagram opened before (a replay); never from PacketCipher. */
+  | 'replay';
 
 /** @internal The shape the native side parses (binding/crypto_binding.cc). */
 export interface NativeCodecConfig {

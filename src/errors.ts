@@ -9,6 +9,7 @@ export type SwimErrorCode =
   | 'ERR_SWIM_CLOSED'
   | 'ERR_SWIM_MEMBER'
   | 'ERR_SWIM_INVALID_ARG'
+  | 'ERR_SWIM_JOIN'
   | 'ERR_SWIM_NATIVE';
 
 /** Every error swim-native throws on purpose is a SwimError with a stable `code`. */
@@ -16,12 +17,23 @@ export class SwimError extends Error {
   readonly code: SwimErrorCode;
   /** Machine-readable detail, e.g. the decode reason ('truncated', 'nil_uuid', ...). */
   readonly reason?: string;
+  /** ERR_SWIM_JOIN: each seed's failure ({ seed, reason: 'unresolvable' | 'no_answer', addresses, code? }). */
+  readonly failures?: ReadonlyArray<{ seed: string; reason: string; addresses: string[]; code?: string }>;
 
-  constructor(code: SwimErrorCode, message: string, options?: { reason?: string; cause?: unknown }) {
+  constructor(
+    code: SwimErrorCode,
+    message: string,
+    options?: {
+      reason?: string;
+      cause?: unknown;
+      failures?: ReadonlyArray<{ seed: string; reason: string; addresses: string[]; code?: string }>;
+    },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SwimError';
     this.code = code;
     if (options?.reason !== undefined) this.reason = options.reason;
+    if (options?.failures !== undefined) this.failures = options.failures;
   }
 }
 

@@ -5,6 +5,7 @@ import { C1, Packr } from 'msgpackr';
 import { SwimError } from './errors';
 import { encodePlain } from './payload';
 import { MAX_PAYLOAD_SIZE, type Incarnation, type MemberStatus } from './codec';
+import { jsonSafe } from './json';
 
 export type { Incarnation, MemberStatus };
 
@@ -20,7 +21,44 @@ export interface Member {
   payloadRaw: Buffer | undefined;
   /** True for this instance's own member. */
   isSelf: boolean;
+  /** A JSON-safe copy (bigints as decimal strings, bytes as hex): what JSON.stringify writes. */
+  toJSON(): MemberJSON;
 }
+
+/** `Member.toJSON()`: incarnation numbers as decimal strings, payload bytes as hex. */
+export interface MemberJSON {
+  uuid: string;
+  uri: string;
+  status: MemberStatus;
+  incarnation: { generation: string; version: string };
+  /** The decoded payload made JSON-safe (bigints as strings, bytes as hex); null when none or not MessagePack. */
+  payload: unknown;
+  /** The payload bytes as hex, or null when none. */
+  payloadHex: string | null;
+  isSelf: boolean;
+}
+
+function memberToJSON(this: Member): MemberJSON {
+  const raw = this.payloadRaw;
+  return {
+    uuid: this.uuid,
+    uri: this.uri,
+    status: this.status,
+    incarnation: { generation: String(this.incarnation.generation), version: String(this.incarnation.version) },
+    payload: raw === undefined || this.payload === raw ? null : jsonSafe(this.payload),
+    payloadHex: raw === undefined ? null : raw.toString('hex'),
+    isSelf: this.isSelf,
+  };
+}
+
+// The prototype of every Member: a plain object whose only (non-enumerable) member is
+// toJSON, so snapshots still compare and spread as plain data.
+const MEMBER_PROTO: object = Object.defineProperty({}, 'toJSON', {
+  value: memberToJSON,
+  enumerable: false,
+  writable: true,
+  configurable: true,
+});
 
 /** Bits of `MemberEvent.mask` (the values of Tarantool's swim event types). */
 export const EventMask = Object.freeze({
@@ -117,15 +155,15 @@ export interface NativeMember {
 /** A Member from its native form: the payload is decoded, its bytes kept as payloadRaw. */
 export function memberFromNative(raw: NativeMember): Member {
   const payloadRaw = raw.payload;
-  return {
-    uuid: raw.uuid,
-    uri: raw.uri,
-    status: raw.status,
-    incarnation: raw.incarnation,
-    payload: payloadRaw === undefined ? undefined : decodePayload(payloadRaw),
-    payloadRaw,
-    isSelf: raw.isSelf,
-  };
+  const m = Object.create(MEMBER_PROTO) as Member;
+  m.uuid = raw.uuid;
+  m.uri = raw.uri;
+  m.status = raw.status;
+  m.incarnation = raw.incarnation;
+  m.payload = payloadRaw === undefined ? undefined : decodePayload(payloadRaw);
+  m.payloadRaw = payloadRaw;
+  m.isSelf = raw.isSelf;
+  return m;
 }
 
 /** A member event as every binding hands it over (js_convert.cc EventsToJs). */

@@ -269,6 +269,16 @@ export class Simulation {
   }
 
   /**
+   * Node i's seeds (as Swim's `seeds` option, without DNS: node numbers or 'a.b.c.d:port'):
+   * probed at once, then by the healing rule (docs/protocol.md#healing).
+   */
+  setSeeds(i: number, seeds: Array<number | string>): void {
+    if (!Array.isArray(seeds)) throw invalid('setSeeds: expected an array of nodes or URIs');
+    const uris = seeds.map((t) => (typeof t === 'number' ? this.uri(t) : parseUri(t, 'setSeeds', 'ERR_SWIM_INVALID_ARG', false)));
+    checkCommand('setSeeds', this.#native.setSeeds(this.#node(i), uris));
+  }
+
+  /**
    * Node i broadcasts a ping on `port`. Simulated hosts differ by port, so a broadcast on
    * port p reaches every running node whose URI port is p (node p, unless URIs were
    * changed). Without a port (0) the engine uses its own port, which in the simulator

@@ -3,8 +3,12 @@ import { EventEmitter } from 'node:events';
 import { checkCommand, commandError, SwimError } from './errors';
 import { native } from './native';
 import {
+  checkSeconds,
+  JOIN_TIMEOUT,
+  parseSeeds,
   parseUri,
   parseUuid,
+  resolveAddresses,
   resolveOptions,
   resolvePatch,
   type NativeOptions,
@@ -29,60 +33,24 @@ import {
   codecName,
   normalizeCodecConfig,
   wipeCodecConfig,
-  type CipherDropReason,
   type CodecConfig,
   type NativeCodecConfig,
 } from './crypto';
+import { abortError, join, Seeder, type JoinFailure } from './join';
+import * as diagnostics from './diagnostics';
+import { summarizeEvents, type MembershipChange } from './change';
+import { UUID_NAMESPACE, uuidV5 } from './identity';
+import type { EngineStats, SwimStats } from './stats';
 
-/** The protocol's counters (since the member was created); a simulated node's too. */
-export interface EngineStats {
-  packetsSent: number;
-  bytesSent: number;
-  packetsReceived: number;
-  bytesReceived: number;
-  /** Received datagrams dropped: the total of `drops`, but for `bad_address`, which also counts skipped member records. */
-  packetsDropped: number;
-  /** Drops by reason: 'truncated', 'bad_type', 'nil_uuid', ..., 'wrong_destination', 'self_source'. */
-  drops: Record<string, number>;
-  pingsSent: number;
-  acksSent: number;
-  pingsReceived: number;
-  acksReceived: number;
-  indirectPingsSent: number;
-  indirectPingsForwarded: number;
-  ackTimeouts: number;
-  /** Lifeguard: missed acks charged to this member itself (nobody answered it meanwhile). */
-  ackTimeoutsSelf: number;
-  /** Lifeguard: local health score now, 0 (healthy) to 8; timeouts stretch by (score + 1). */
-  awareness: number;
-}
+export type { JoinFailure };
 
-/** Counters of one instance (since it was created). */
-export interface SwimStats extends EngineStats {
-  /** Sends the socket refused (unreachable network, ...). */
-  sendErrors: number;
-  /** Sends that waited for socket buffer space. */
-  sendQueued: number;
-  receiveErrors: number;
-  /** Datagrams dropped by the encryption layer, both ways: total of `cipherDrops` and `sealErrors`. */
-  transformDrops: number;
-  /**
-   * Received datagrams the codec rejected, by reason (every reason present, 0 when none).
-   * They never reach the protocol, so they are not in `packetsReceived` nor `drops`.
-   * A wrong key shows as `unknown_key` (aes-gcm) or mostly `decrypt_failed` (ecb/cbc); the
-   * unauthenticated stream modes cfb/ofb decrypt anything, so there the packet decoder
-   * rejects the junk and counts it in `drops` instead.
-   */
-  cipherDrops: Record<CipherDropReason, number>;
-  /** Outgoing datagrams OpenSSL failed to encrypt (not sent). */
-  sealErrors: number;
-  /** Broadcast addresses the last broadcast() went to (0 on a loopback-only host). */
-  broadcastTargets: number;
-}
+export { UUID_NAMESPACE };
+export type { EngineStats, SwimStats };
 
 interface NativeInfo {
   uri: string;
   port: number;
+  bind: string;
   uuid: string;
   heartbeatRate: number;
   ackTimeout: number;
@@ -100,6 +68,8 @@ export interface NativeSwimHandle extends LifecycleHandle {
   removeMember(uuid: string): string | undefined;
   probeMember(uri: string): string | undefined;
   broadcast(port: number): string | undefined;
+  setSeeds(uris: string[]): string | undefined;
+  heardFrom(uris: string[]): number[];
   setPayload(payload: Buffer | null): string | undefined;
   quit(): string | undefined;
   configure(patch: NativePatch): string | undefined;
@@ -118,6 +88,10 @@ interface NativeSwimCtor {
 /** Events of a Swim (EventEmitter). */
 export interface SwimEventMap {
   member: [event: MemberEvent];
+  /** The view changed: one summary per delivered batch of 'member' events. */
+  change: [change: MembershipChange];
+  /** Another process claims our UUID from `uri` (at most once per claimant per 10 s). */
+  conflict: [claimant: { uuid: string; uri: string }];
   error: [error: Error];
   close: [];
 }
@@ -194,6 +168,26 @@ export class Swim extends EventEmitter implements AsyncDisposable {
   #identity: { uri: string; uuid: string } | null = null;
   readonly #terminated: Promise<void>;
   #codec: string;
+  // The socket follows uri (configure({ uri }) rebinds) unless a bind was given.
+  #bindFollowsUri: boolean;
+  #seeder: Seeder | null = null;
+  readonly #joins = new Set<AbortController>();
+  // The counters as the worker left them (read at its exit): stats() after close.
+  #finalStats: SwimStats | null = null;
+
+  /**
+   * A stable UUID (version 5, in the namespace UUID_NAMESPACE) for a name, e.g.
+   * `os.hostname()`: a member restarted under the same name keeps its identity, so peers
+   * see a rejoin (its generation is bigger) rather than a new member and a ghost.
+   */
+  static uuidFromName(name: string): string {
+    if (typeof name !== 'string' || name.length === 0)
+      throw new SwimError('ERR_SWIM_INVALID_ARG', 'uuidFromName(name): expected a non-empty string');
+    return uuidV5(name, UUID_NAMESPACE);
+  }
+
+  /** The namespace of uuidFromName. */
+  static readonly UUID_NAMESPACE = UUID_NAMESPACE;
 
   constructor(options: SwimOptions) {
     super();
@@ -203,6 +197,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     const control = makeControl(this);
     this.#terminated = control.terminated;
     this.#codec = nativeOptions.codec ? codecName(nativeOptions.codec) : 'none';
+    this.#bindFollowsUri = options.bind === undefined;
     try {
       this.#handle = new Ctor(nativeOptions, makeCallback(control));
     } catch (err) {
@@ -213,12 +208,25 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     }
     this.#state = new StateWord(this.#handle);
     track(this, this.#handle, this.#state, this.#handle.info().uri);
+    if (options.seeds !== undefined && options.seeds.length > 0) {
+      const seeds = parseSeeds(options.seeds, 'seeds', 'ERR_SWIM_CONFIG', true);
+      // Weakly: the seeder must not keep a forgotten Swim alive.
+      const ref = new WeakRef(this);
+      this.#seeder = new Seeder(seeds, () => {
+        const swim = ref.deref();
+        return swim === undefined || swim.closed ? null : swim.#handle;
+      });
+    }
     hold(this); // ref'd from the start: held until unref(), close(), quit() or its end
+    diagnostics.watch(this);
   }
 
   // --- reads ---------------------------------------------------------------------
 
-  /** The bound address, 'a.b.c.d:port'. Still readable after close (the last one). */
+  /**
+   * The announced address, 'a.b.c.d:port': what peers reach us at (with `uri: '0.0.0.0:…'`,
+   * the private address chosen). Still readable after close (the last one).
+   */
   get uri(): string {
     // Not #live(): the worker may have ended by itself, its 'close' not yet delivered; the
     // engine outlives its thread until then, when the identity is remembered.
@@ -256,8 +264,28 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     return raw === undefined ? undefined : memberFromNative(raw);
   }
 
+  /**
+   * The counters. Still readable after close()/quit(): while the worker stops, as of now;
+   * once it is gone, the final counters it left.
+   */
   stats(): SwimStats {
-    return this.#live('stats').stats();
+    if (this.#finalStats !== null) return structuredClone(this.#finalStats);
+    if (this.#closing !== null && !this.#exited) {
+      try {
+        return this.#readStats();
+      } catch {
+        throw closedError('stats');  // the worker was freed without notice (process exit)
+      }
+    }
+    this.#live('stats');
+    return this.#readStats();
+  }
+
+  #readStats(): SwimStats {
+    const s = this.#handle.stats();
+    s.seedAddresses = this.#seeder?.resolved ?? 0;
+    s.seedsUnresolved = this.#seeder?.unresolved ?? 0;
+    return s;
   }
 
   /**
@@ -266,6 +294,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
    */
   get config(): {
     uri: string;
+    bind: string;
     uuid: string;
     heartbeatRate: number;
     ackTimeout: number;
@@ -276,6 +305,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     const i = this.#live('config').info();
     return {
       uri: i.uri,
+      bind: i.bind,
       uuid: i.uuid,
       heartbeatRate: i.heartbeatRate,
       ackTimeout: i.ackTimeout,
@@ -328,6 +358,44 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     checkCommand('broadcast', handle.broadcast(p));
   }
 
+  /**
+   * Joins a cluster through `seeds` ('host:port'; names are resolved through DNS, every A
+   * record): probes them, again with backoff, until at least one answers, then waits one
+   * ack timeout for the others. Resolves with how many addresses answered. Rejects with
+   * SwimError ERR_SWIM_JOIN (`failures`: each seed's) when none answered within `timeout`
+   * seconds (default 10), with an AbortError when `signal` aborts, with ERR_SWIM_CLOSED
+   * when the instance closes meanwhile. The seeds are not kept (the `seeds` option is).
+   */
+  async join(seeds: readonly string[], options: { signal?: AbortSignal; timeout?: number } = {}): Promise<number> {
+    this.#live('join');
+    const parsed = parseSeeds(seeds, 'join(seeds)', 'ERR_SWIM_INVALID_ARG', false);
+    if (options === null || typeof options !== 'object')
+      throw new SwimError('ERR_SWIM_INVALID_ARG', 'join(seeds, options): options must be an object');
+    const timeout = checkSeconds(options.timeout ?? JOIN_TIMEOUT, 'join: timeout', 'ERR_SWIM_INVALID_ARG');
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw new SwimError('ERR_SWIM_INVALID_ARG', 'join: signal must be an AbortSignal');
+    if (signal?.aborted) throw abortError(signal);
+    // Aborted by the caller's signal or by close(): the loop stops at its next step.
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#joins.add(ac);
+    try {
+      return await join(() => this.#live('join'), parsed, {
+        timeoutMs: timeout * 1000,
+        ackTimeoutMs: this.#handle.info().ackTimeout * 1000,
+        signal: ac.signal,
+      });
+    } catch (err) {
+      if (this.closed && (err as Error)?.name === 'AbortError' && !signal?.aborted) throw closedError('join');
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.#joins.delete(ac);
+    }
+  }
+
   /** Sets this member's payload, MessagePack-encoded; null or undefined clears it. */
   setPayload(value: unknown): void {
     const handle = this.#live('setPayload');
@@ -349,17 +417,35 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     checkCommand('setPayloadRaw', handle.setPayload(buf));
   }
 
-  /** Changes the configuration at run time; a new uri binds a new socket first. */
+  /**
+   * Changes the configuration at run time. A new `uri` is announced from now on; it also
+   * moves the socket (bound first) unless the instance was given a `bind`. A new `bind`
+   * moves the socket only.
+   */
   configure(patch: SwimConfigPatch): void {
     const handle = this.#live('configure');
-    const p = resolvePatch(patch);
+    const p = resolvePatch(
+      patch === null || typeof patch !== 'object' ? patch : { ...patch, uri: undefined, bind: undefined },
+      'configure',
+      ['uri', 'bind', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode'],
+    );
+    const followsUri = this.#bindFollowsUri && patch.bind === undefined;
+    if (patch.uri !== undefined) {
+      const a = resolveAddresses(patch.uri, patch.bind, 'configure: ', 'ERR_SWIM_CONFIG');
+      p.uri = a.uri;
+      if (a.bind !== undefined) p.bind = a.bind;
+      else if (followsUri) p.bind = a.uri;
+    } else if (patch.bind !== undefined) {
+      p.bind = resolveAddresses(handle.info().uri, patch.bind, 'configure: ', 'ERR_SWIM_CONFIG').bind;
+    }
     let result: string | undefined;
     try {
       result = handle.configure(p);
     } catch (err) {
-      throw translateNativeError(err, `configure: cannot bind ${String(patch.uri)}`);
+      throw translateNativeError(err, `configure: cannot bind ${String(p.bind)}`);
     }
     checkCommand('configure', result);
+    if (patch.bind !== undefined) this.#bindFollowsUri = false;
   }
 
   /**
@@ -456,11 +542,17 @@ export class Swim extends EventEmitter implements AsyncDisposable {
 
   #beginClosing(how: 'close' | 'quit'): void {
     this.#rememberIdentity();
+    this.#stopBackground();
     this.#closing = how;
     untrack(this);
     release(this);
     // Wait for the exit notice even when unref'd: close() must be able to resolve.
     if (!this.#exited) this.#handle.ref();
+  }
+
+  #stopBackground(): void {
+    this.#seeder?.stop();
+    for (const ac of this.#joins) ac.abort();
   }
 
   #rememberIdentity(): void {
@@ -481,20 +573,49 @@ export class Swim extends EventEmitter implements AsyncDisposable {
       // Nothing reaches JS once close()/quit() was called or the worker has terminated
       // (a batch queued before a worker's own fatal end arrives after the word says so).
       if (this.#closing !== null || this.#exited || this.#state.load() === State.TERMINATED) return;
+      const batch: MemberEvent[] | null = this.listenerCount('change') > 0 ? [] : null;
       for (const raw of arg as NativeMemberEvent[]) {
         if (this.#closing !== null || this.#state.load() === State.TERMINATED) return;  // a listener closed us mid-batch
         const ev = eventFromNative(raw);
+        batch?.push(ev);
         try {
+          diagnostics.publishMember(this, ev);
           this.emit('member', ev);
+        } catch (err) {
+          rethrowOutsideNative(err);
+        }
+      }
+      if (batch !== null && batch.length > 0 && this.#closing === null) {
+        try {
+          this.emit('change', summarizeEvents(batch));
         } catch (err) {
           rethrowOutsideNative(err);
         }
       }
       return;
     }
+    if (kind === 'conflict') {
+      if (this.#closing !== null || this.#exited || this.#state.load() === State.TERMINATED) return;
+      const c = arg as { uuid: string; uri: string };
+      try {
+        diagnostics.publishConflict(this, { uuid: c.uuid, uri: c.uri });
+        this.emit('conflict', { uuid: c.uuid, uri: c.uri });
+      } catch (err) {
+        rethrowOutsideNative(err);
+      }
+      return;
+    }
     if (kind === 'exit') {
       if (this.#exited) return;
       this.#rememberIdentity();
+      this.#stopBackground();
+      try {
+        // The worker is gone but not yet freed: these are the final counters.
+        this.#finalStats = this.#readStats();
+      } catch {
+        // left as they were last read
+      }
+      diagnostics.unwatch(this, this.#finalStats ?? undefined);
       this.#exited = true;
       const wasClosing = this.#closing !== null;
       if (this.#closing === null) {

@@ -5,7 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemberEvent, Swim, SwimError, type CodecConfig, type SwimOptions, type SwimStats } from '../src/index';
+import { MemberEvent, PacketCipher, Swim, SwimError, type CodecConfig, type SwimOptions, type SwimStats } from '../src/index';
 import { waitFor } from './helpers/wait';
 import { expectSwimError } from './helpers/errors';
 
@@ -23,7 +23,7 @@ afterEach(async () => {
 
 const port = (s: Swim): number => Number(s.uri.split(':')[1]);
 const totalDrops = (s: SwimStats): number => Object.values(s.cipherDrops).reduce((a, b) => a + b, 0);
-const NO_CIPHER_DROPS = { too_short: 0, decrypt_failed: 0, auth_failed: 0, unknown_key: 0, unknown_version: 0 };
+const NO_CIPHER_DROPS = { too_short: 0, decrypt_failed: 0, auth_failed: 0, unknown_key: 0, unknown_version: 0, replay: 0 };
 
 /** Every member sees exactly `members`, all alive. */
 function fullmesh(members: Swim[]): boolean {
@@ -335,6 +335,7 @@ describe('AES-GCM: tampered packets', () => {
         auth_failed: (bytes - 4) * 8 + garbage.length + 1,
         unknown_key: 3 * 8, // a flip in the key id names no key of the ring
         unknown_version: 8, // a flip in the version byte
+        replay: 0, // only authentic datagrams enter the replay window
       });
       expect(s.packetsReceived).toBe(0);
       expect(s.pingsReceived).toBe(0);
@@ -345,6 +346,50 @@ describe('AES-GCM: tampered packets', () => {
       // Control: the untampered datagram is delivered (the capture was a valid ping).
       await send(raw.sock, captured, port(receiver));
       await waitFor(() => receiver.stats().pingsReceived === 1, 10_000, { what: 'the original ping delivered' });
+    } finally {
+      await raw.close();
+    }
+  });
+});
+
+describe('AES-GCM: replays', () => {
+  it('a captured datagram sent twice is delivered once; the copy is dropped as a replay', async () => {
+    const key = randomBytes(32);
+    const sender = make({ codec: { algo: 'aes-gcm', keys: [key] } });
+    const receiver = make({ codec: { algo: 'aes-gcm', keys: [key] } });
+    const raw = await udpSocket();
+    try {
+      // Two real pings, then the sender goes: nothing but our copies reaches the receiver.
+      sender.probeMember(`127.0.0.1:${raw.port}`);
+      await waitFor(() => raw.inbox.length >= 1, 10_000, { what: 'a captured datagram' });
+      sender.probeMember(`127.0.0.1:${raw.port}`);
+      await waitFor(() => raw.inbox.length >= 2, 10_000, { what: 'a second captured datagram' });
+      await sender.close();
+      const [captured, fresh] = raw.inbox;
+      expect(fresh.subarray(4, 16).equals(captured.subarray(4, 16))).toBe(false); // fresh nonce
+
+      await send(raw.sock, captured, port(receiver));
+      await waitFor(() => receiver.stats().pingsReceived === 1, 10_000, { what: 'the ping delivered' });
+      await send(raw.sock, captured, port(receiver));
+      await waitFor(() => receiver.stats().cipherDrops.replay === 1, 10_000, { what: 'the copy dropped' });
+      // A new key ring that keeps the key keeps the window: the copy stays out.
+      receiver.setCodec({ algo: 'aes-gcm', keys: [randomBytes(16), key] });
+      await send(raw.sock, captured, port(receiver));
+      await waitFor(() => receiver.stats().cipherDrops.replay === 2, 10_000, { what: 'the copy dropped after setCodec' });
+      // Another datagram of the same sender and key still gets through, once.
+      await send(raw.sock, fresh, port(receiver));
+      await waitFor(() => receiver.stats().pingsReceived === 2, 10_000, { what: 'the other ping delivered' });
+      await send(raw.sock, fresh, port(receiver));
+      await waitFor(() => receiver.stats().cipherDrops.replay === 3, 10_000, { what: 'its copy dropped' });
+      const s = receiver.stats();
+      expect(s.cipherDrops).toEqual({ ...NO_CIPHER_DROPS, replay: 3 });
+      expect(s.transformDrops).toBe(3);
+      expect(s.pingsReceived).toBe(2);
+      expect(s.packetsReceived).toBe(2);
+      // PacketCipher has no window: it opens a datagram as often as it is given.
+      const cipher = new PacketCipher({ algo: 'aes-gcm', keys: [key] });
+      expect(Buffer.isBuffer(cipher.tryOpen(captured))).toBe(true);
+      expect(Buffer.isBuffer(cipher.tryOpen(captured))).toBe(true);
     } finally {
       await raw.close();
     }

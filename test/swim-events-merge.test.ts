@@ -63,6 +63,8 @@ describe('member events merge while the event loop is blocked', () => {
     const selfChanges = 1000;
     for (let k = 1; k <= selfChanges; k++) a.setPayload({ k });
     expect(seen).toEqual([]);
+    // One pending entry per member, however many changes: few, many and self.
+    expect(a.stats().pendingEvents).toBe(3);
     // --- unblocked ---
 
     await waitFor(() => about(seen, many.uuid).length > 0 && about(seen, few.uuid).length > 0, 10_000, {
@@ -90,6 +92,7 @@ describe('member events merge while the event loop is blocked', () => {
     expect(self[0].member.payload).toEqual({ k: selfChanges });
     expect(self[0].isNewPayload && self[0].isNewVersion).toBe(true);
     expect(seen).toHaveLength(3);
+    expect(a.stats().pendingEvents).toBe(0);
   });
 
   it('added and dropped before delivery: no event; delivered, dropped and added again: a drop event, then a new one', async () => {

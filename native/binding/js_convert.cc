@@ -176,6 +176,18 @@ bool AddrFromJs(const Napi::Value& v, swim::Addr* out) {
   return Text(v, s, &len) && swim::addr_parse(s, len, out);
 }
 
+bool AddrListFromJs(const Napi::Value& v, std::vector<swim::Addr>* out) {
+  out->clear();
+  if (!v.IsArray()) return false;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    swim::Addr x;
+    if (!AddrFromJs(a.Get(i), &x)) return false;
+    out->push_back(x);
+  }
+  return true;
+}
+
 bool StatusFromJs(const Napi::Value& v, swim::Status* out) {
   char s[kTextBuf];
   size_t len;
@@ -286,19 +298,20 @@ Napi::Array EventsToJs(Napi::Env env, const std::vector<swim::MemberEvent>& even
   return arr;
 }
 
-Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s) {
+Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s, uint64_t oversize) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("packetsSent", Count(env, s.packets_sent));
   o.Set("bytesSent", Count(env, s.bytes_sent));
   o.Set("packetsReceived", Count(env, s.packets_received));
   o.Set("bytesReceived", Count(env, s.bytes_received));
-  o.Set("packetsDropped", Count(env, s.packets_dropped));
+  o.Set("packetsDropped", Count(env, s.packets_dropped + oversize));
   Napi::Object drops = Napi::Object::New(env);
   for (size_t i = 1; i < swim::kDecodeErrorCount; ++i)
     drops.Set(swim::decode_error_name(static_cast<swim::DecodeError>(i)), Count(env, s.drops[i]));
   drops.Set("wrong_destination", Count(env, s.drops_wrong_destination));
   drops.Set("self_source", Count(env, s.drops_self_source));
   drops.Set("bad_address", Count(env, s.drops_bad_address));
+  drops.Set("oversize", Count(env, oversize));
   o.Set("drops", drops);
   o.Set("pingsSent", Count(env, s.pings_sent));
   o.Set("acksSent", Count(env, s.acks_sent));
@@ -309,6 +322,11 @@ Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s) {
   o.Set("ackTimeouts", Count(env, s.ack_timeouts));
   o.Set("ackTimeoutsSelf", Count(env, s.ack_timeouts_self));
   o.Set("awareness", Napi::Number::New(env, s.awareness));
+  o.Set("healProbes", Count(env, s.heal_probes));
+  o.Set("conflicts", Count(env, s.conflicts));
+  o.Set("suspicions", Count(env, s.suspicions));
+  o.Set("deaths", Count(env, s.deaths));
+  o.Set("refutations", Count(env, s.refutations));
   return o;
 }
 

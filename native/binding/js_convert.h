@@ -103,7 +103,11 @@ Napi::Array MembersToJs(Napi::Env env, const std::vector<swim::MemberSnapshot>& 
 // [{ mask, member }], for eventFromNative (src/member.ts).
 Napi::Array EventsToJs(Napi::Env env, const std::vector<swim::MemberEvent>& events);
 // The engine's counters, with the keys of SwimStats (src/swim.ts) that the engine keeps.
-Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s);
+// An array of 'a.b.c.d:port' strings.
+bool AddrListFromJs(const Napi::Value& v, std::vector<swim::Addr>* out);
+// `oversize`: datagrams the driver dropped for their size before the engine saw them
+// (drops.oversize, and part of packetsDropped); the simulator carries none.
+Napi::Object EngineStatsToJs(Napi::Env env, const swim::Stats& s, uint64_t oversize = 0);
 // undefined for Ok, else the engine's error name; src/errors.ts maps names to codes.
 Napi::Value CommandErrorToJs(Napi::Env env, swim::CommandError e);
 

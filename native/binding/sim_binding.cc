@@ -60,6 +60,7 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
             InstanceMethod<&SimulationWrap::AddMemberUri>("addMemberUri"),
             InstanceMethod<&SimulationWrap::RemoveMember>("removeMember"),
             InstanceMethod<&SimulationWrap::Probe>("probe"),
+            InstanceMethod<&SimulationWrap::SetSeeds>("setSeeds"),
             InstanceMethod<&SimulationWrap::Broadcast>("broadcast"),
             InstanceMethod<&SimulationWrap::SetPayload>("setPayload"),
             InstanceMethod<&SimulationWrap::Quit>("quit"),
@@ -198,6 +199,15 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
     swim::Addr a;
     if (!AddrFromJs(info[1], &a)) return BadArgs(env, "probe(node, uri)");
     return ResultToJs(env, sim_->probe(i, a));
+  }
+
+  Napi::Value SetSeeds(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t i;
+    if (!node_arg(info, 0, &i)) return env.Undefined();
+    std::vector<swim::Addr> seeds;
+    if (!AddrListFromJs(info[1], &seeds)) return BadArgs(env, "setSeeds(node, uris)");
+    return ResultToJs(env, sim_->set_seeds(i, seeds));
   }
 
   Napi::Value Broadcast(const Napi::CallbackInfo& info) {

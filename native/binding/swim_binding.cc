@@ -22,7 +22,7 @@ namespace swim_binding {
 
 namespace {
 
-enum Notice : uintptr_t { kNoticeEvents = 1, kNoticeExit = 2 };
+enum Notice : uintptr_t { kNoticeEvents = 1, kNoticeExit = 2, kNoticeConflicts = 3 };
 
 }  // namespace
 
@@ -55,6 +55,7 @@ struct SwimInstance : swim_io::WorkerListener {
   }
 
   void OnEventsPending() override { Notify(kNoticeEvents, false); }
+  void OnConflictsPending() override { Notify(kNoticeConflicts, false); }
   void OnWorkerExit() override { Notify(kNoticeExit, true); }
 
   void Notify(Notice kind, bool release) {
@@ -155,6 +156,18 @@ void CallJs(napi_env raw_env, napi_value js_cb, void* context, void* data) {
     cb.Call({Napi::String::New(env, "events"), EventsToJs(env, events)});
     return;  // an exception stays pending: Node reports it as uncaught
   }
+  if (kind == kNoticeConflicts) {
+    std::vector<swim::Conflict> conflicts;
+    inst->worker->TakeConflicts(&conflicts);
+    for (const swim::Conflict& c : conflicts) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("uuid", UuidToJs(env, c.uuid));
+      o.Set("uri", AddrToJs(env, c.addr));
+      cb.Call({Napi::String::New(env, "conflict"), o});
+      if (env.IsExceptionPending()) return;  // reported as uncaught, as for events
+    }
+    return;
+  }
   if (kind == kNoticeExit) {
     // The thread has released the function and only stores TERMINATED before returning:
     // this join is over in microseconds.
@@ -212,6 +225,8 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
             InstanceMethod<&SwimHandle::RemoveMember>("removeMember"),
             InstanceMethod<&SwimHandle::ProbeMember>("probeMember"),
             InstanceMethod<&SwimHandle::Broadcast>("broadcast"),
+            InstanceMethod<&SwimHandle::SetSeeds>("setSeeds"),
+            InstanceMethod<&SwimHandle::HeardFrom>("heardFrom"),
             InstanceMethod<&SwimHandle::SetPayload>("setPayload"),
             InstanceMethod<&SwimHandle::Quit>("quit"),
             InstanceMethod<&SwimHandle::Configure>("configure"),
@@ -233,7 +248,9 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     }
     Napi::Object o = info[0].As<Napi::Object>();
     swim_io::WorkerConfig cfg;
-    bool ok = AddrFromJs(o.Get("uri"), &cfg.bind) && UuidFromJs(o.Get("uuid"), &cfg.uuid) &&
+    // uri: the announced address (ip or port 0: the bound one); bind: where to listen.
+    bool ok = AddrFromJs(o.Get("uri"), &cfg.announce) && AddrFromJs(o.Get("bind"), &cfg.bind) &&
+              UuidFromJs(o.Get("uuid"), &cfg.uuid) &&
               SecondsFromJs(o.Get("heartbeatRate"), &cfg.heartbeat_rate) &&
               SecondsFromJs(o.Get("ackTimeout"), &cfg.ack_timeout) && GcModeFromJs(o.Get("gcMode"), &cfg.gc_mode) &&
               U32FromJs(o.Get("maxMembers"), 1u << 24, &cfg.max_members);
@@ -450,6 +467,31 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     return CommandErrorToJs(env, inst_->worker->Broadcast(static_cast<uint16_t>(port)));
   }
 
+  // setSeeds(['a.b.c.d:port', ...]) -> error name or undefined
+  Napi::Value SetSeeds(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    std::vector<swim::Addr> seeds;
+    if (!AddrListFromJs(info[0], &seeds)) return BadArgs(env, "setSeeds(uris)");
+    return CommandErrorToJs(env, inst_->worker->SetSeeds(seeds));
+  }
+
+  // heardFrom(['a.b.c.d:port', ...]) -> [clock, heard_from of each...] (engine.h)
+  Napi::Value HeardFrom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Live(env)) return env.Undefined();
+    std::vector<swim::Addr> addrs;
+    if (!AddrListFromJs(info[0], &addrs)) return BadArgs(env, "heardFrom(uris)");
+    std::vector<uint64_t> heard;
+    uint64_t clock = 0;
+    inst_->worker->HeardFrom(addrs, &heard, &clock);
+    Napi::Array out = Napi::Array::New(env, heard.size() + 1);
+    out.Set(0u, Napi::Number::New(env, static_cast<double>(clock)));
+    for (size_t i = 0; i < heard.size(); ++i)
+      out.Set(static_cast<uint32_t>(i + 1), Napi::Number::New(env, static_cast<double>(heard[i])));
+    return out;
+  }
+
   Napi::Value SetPayload(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
@@ -466,16 +508,20 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     return CommandErrorToJs(env, inst_->worker->Quit());
   }
 
-  // configure({ uri?, uuid?, heartbeatRate?, ackTimeout?, gcMode? }) -> error name or
-  // undefined; throws (with uvCode) when binding the new uri fails.
+  // configure({ uri?, bind?, uuid?, heartbeatRate?, ackTimeout?, gcMode? }) -> error name or
+  // undefined; throws (with uvCode) when binding a new `bind` fails.
   Napi::Value Configure(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Live(env)) return env.Undefined();
     swim::ConfigPatch p;
     if (!info[0].IsObject() || !PatchFromJs(info[0].As<Napi::Object>(), &p))
       return BadArgs(env, "configure: malformed patch");
+    swim::Addr rebind;
+    Napi::Value bind = info[0].As<Napi::Object>().Get("bind");
+    if (!bind.IsUndefined() && !AddrFromJs(bind, &rebind)) return BadArgs(env, "configure: malformed bind");
     swim_io::WorkerError err;
-    if (inst_->worker->Configure(p, &err)) return CommandErrorToJs(env, swim::CommandError::Ok);
+    if (inst_->worker->Configure(p, bind.IsUndefined() ? nullptr : &rebind, &err))
+      return CommandErrorToJs(env, swim::CommandError::Ok);
     if (err.command != swim::CommandError::Ok) return CommandErrorToJs(env, err.command);
     ThrowWorkerError(env, err);
     return env.Undefined();
@@ -499,6 +545,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("uri", AddrToJs(env, i.uri));
     o.Set("port", Napi::Number::New(env, i.uri.port));
+    o.Set("bind", AddrToJs(env, i.bind));
     o.Set("uuid", UuidToJs(env, i.uuid));
     o.Set("heartbeatRate", Napi::Number::New(env, i.heartbeat_rate));
     o.Set("ackTimeout", Napi::Number::New(env, i.ack_timeout));
@@ -540,7 +587,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     swim::Stats s;
     swim_io::WorkerStats w;
     inst_->worker->GetStats(&s, &w);
-    Napi::Object o = EngineStatsToJs(env, s);
+    Napi::Object o = EngineStatsToJs(env, s, w.oversize);
     auto n = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
     n("sendErrors", w.send_errors);
     n("sendQueued", w.send_queued);
@@ -553,6 +600,7 @@ class SwimHandle : public Napi::ObjectWrap<SwimHandle> {
     o.Set("cipherDrops", cipher_drops);
     n("sealErrors", w.seal_errors);
     n("broadcastTargets", w.broadcast_targets);
+    n("pendingEvents", w.pending_events);
     return o;
   }
 

@@ -156,6 +156,7 @@ CommandError Engine::probe_member(Addr uri, Time now) {
   if (!e.configured()) return CommandError::NotConfigured;
   if (uri.ip == 0 || uri.port == 0) return CommandError::BadAddress;
   e.now = now;
+  e.contacts.add_watch(uri);  // so that heard_from(uri) tells whether it answered
   e.send_fd(FdType::Ping, uri, nullptr);
   ++e.stats.pings_sent;
   e.check_invariants("probe_member");
@@ -175,6 +176,24 @@ CommandError Engine::broadcast(uint16_t port, Time now) {
   e.emit(e.out, to, true);
   ++e.stats.pings_sent;
   e.check_invariants("broadcast");
+  return CommandError::Ok;
+}
+
+CommandError Engine::set_seeds(const std::vector<Addr>& seeds, Time now) {
+  Impl& e = *impl_;
+  if (e.quitting) return CommandError::Quitting;
+  if (!e.configured()) return CommandError::NotConfigured;
+  for (Addr a : seeds)
+    if (a.ip == 0 || a.port == 0) return CommandError::BadAddress;
+  e.now = now;
+  e.contacts.set_seeds(seeds);
+  Addr me = e.self_member().addr();
+  for (size_t i = 0; i < e.contacts.size(); ++i) {
+    const Contacts::Entry& c = e.contacts.at(i);
+    if ((c.kinds & Contacts::kSeed) && !(c.kinds & Contacts::kSelf) && c.addr != me) e.send_heal_probe(c.addr);
+  }
+  if (e.heal_deadline == kNever) e.heal_deadline = now + e.heal_period();
+  e.check_invariants("set_seeds");
   return CommandError::Ok;
 }
 
@@ -222,15 +241,17 @@ CommandError Engine::quit(Time now) {
   e.pending.clear();
   for (uint32_t s = 0; s < e.table.capacity(); ++s) e.member_at(s).set(MemberFlag::Suspicion, false);
   e.suspicions.clear();
+  e.heal_deadline = kNever;
   e.check_invariants("quit");
   return CommandError::Ok;
 }
 
 void Engine::on_datagram(const uint8_t* data, size_t size, Addr from, Time now) {
-  (void)from;  // the meta source is authoritative (it is encrypted when UDP headers are not)
+  // The meta source is authoritative (it is encrypted when UDP headers are not); `from`
+  // only tells join and healing which address answered.
   Impl& e = *impl_;
   e.now = now;
-  e.on_datagram(data, size);
+  e.on_datagram(data, size, from);
   e.check_invariants("on_datagram");
 }
 
@@ -240,6 +261,8 @@ void Engine::on_timer(Time now) {
   e.now = now;
   e.check_acks();
   if (e.round_deadline <= now) e.round_step();
+  // While the round is idle (nobody else in the table), healing has a timer of its own.
+  if (e.round_deadline == kNever && e.heal_deadline <= now) e.heal_step();
   e.pump_probes();
   e.check_invariants("on_timer");
 }
@@ -249,6 +272,7 @@ Time Engine::next_deadline() const {
   if (!e.configured() || e.quitting) return kNever;
   Time t = std::min(e.round_deadline, e.waits.next_deadline());
   if (e.pending.waiting() > 0) t = std::min(t, std::max(e.probe_ready_at(), e.now));
+  if (e.round_deadline == kNever && e.contacts.heal_targets() > 0) t = std::min(t, std::max(e.heal_deadline, e.now));
   return t;
 }
 
@@ -269,6 +293,16 @@ void Engine::take_events(std::vector<MemberEvent>* out) {
 }
 
 bool Engine::has_events() const { return impl_->events.pending() > 0; }
+
+void Engine::take_conflicts(std::vector<Conflict>* out) {
+  Impl& e = *impl_;
+  for (const Conflict& c : e.conflicts) out->push_back(c);
+  e.conflicts.clear();
+}
+
+bool Engine::has_conflicts() const { return !impl_->conflicts.empty(); }
+uint64_t Engine::heard_from(Addr addr) const { return impl_->contacts.heard_from(addr); }
+uint64_t Engine::heard_clock() const { return impl_->contacts.clock(); }
 size_t Engine::pending_events() const { return impl_->events.pending(); }
 
 bool Engine::configured() const { return impl_->configured(); }

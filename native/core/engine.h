@@ -133,6 +133,18 @@ struct Stats {
   uint64_t members_refused = 0;    // new members refused: the table was full
   uint64_t members_evicted = 0;    // dead or left members evicted to make room
   uint64_t minimal_sent = 0;       // pings and acks sent without gossip (unconfirmed address)
+  uint64_t heal_probes = 0;  // pings to seeds and lost members' addresses (healing, join)
+  uint64_t conflicts = 0;    // packets or gossip of another claimant of our UUID (all, not rate-limited)
+  uint64_t suspicions = 0;   // members our own failure detection declared suspected
+  uint64_t deaths = 0;       // members our own failure detection declared dead
+  uint64_t refutations = 0;  // rumours of our suspicion, death or quit refuted (self version bumped)
+};
+
+// Someone else claims our UUID: a packet with our UUID as its source from another address,
+// or gossip of our UUID at another address with a newer incarnation than ours.
+struct Conflict {
+  Uuid uuid;  // ours
+  Addr addr;  // the other claimant's
 };
 
 class Engine {
@@ -149,6 +161,9 @@ class Engine {
   CommandError remove_member(const Uuid& uuid, Time now);
   CommandError probe_member(Addr uri, Time now);  // a ping; the member is added if it acks
   CommandError broadcast(uint16_t port, Time now);
+  // Replaces the seeds (at most 64; bad_address if one has ip or port 0) and probes each of
+  // them now. Seeds are probed again by the healing rule (docs/protocol.md#healing).
+  CommandError set_seeds(const std::vector<Addr>& seeds, Time now);
   // present=false clears the payload. Bumps self version.
   CommandError set_payload(const uint8_t* data, size_t size, bool present, Time now);
   // Queues a quit packet to every member; afterwards every command returns Quitting and
@@ -168,6 +183,10 @@ class Engine {
   void take_events(std::vector<MemberEvent>* out);
   bool has_events() const;
   size_t pending_events() const;  // how many events take_events would append now
+  // Other claimants of our UUID, at most one per claimant address per 10 s (at most 16
+  // waiting; more are counted in stats().conflicts only).
+  void take_conflicts(std::vector<Conflict>* out);
+  bool has_conflicts() const;
 
   // --- reads ---
   bool configured() const;
@@ -184,6 +203,13 @@ class Engine {
   void self(MemberSnapshot* out) const;
   void members(std::vector<MemberSnapshot>* out) const;  // self included, any order
   const Stats& stats() const;
+  // Whether an address answered: for a seed, the address of a member removed after it died,
+  // or one of the 32 addresses most recently probed with probe_member, the value of
+  // heard_clock() when a valid packet (not our own) last came from it (as its UDP source or
+  // its announced address); 0 when never or when the address is none of those.
+  // heard_clock() only grows: compare with a value read before probing.
+  uint64_t heard_from(Addr addr) const;
+  uint64_t heard_clock() const;
 
  private:
   struct Impl;

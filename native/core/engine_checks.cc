@@ -41,6 +41,7 @@ void Engine::Impl::check_invariants(const char* where) const {
   if (const char* bad = dissemination.check()) fail(bad);
   if (const char* bad = events.check(table)) fail(bad);
   if (const char* bad = pending.check()) fail(bad);
+  if (const char* bad = contacts.check()) fail(bad);
   if (pending.size() > 0)
     for (uint32_t s = 0; s < table.capacity(); ++s)
       if (table.at(s).live() && pending.contains(table.at(s).uuid)) fail("a known member waits for a probe");

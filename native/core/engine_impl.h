@@ -15,6 +15,7 @@
 #include "core/ack_waits.h"
 #include "core/awareness.h"
 #include "core/codec.h"
+#include "core/contacts.h"
 #include "core/dissemination.h"
 #include "core/engine.h"
 #include "core/event_log.h"
@@ -86,6 +87,20 @@ struct Engine::Impl {
   uint32_t confirmed = 0;     // members with MemberFlag::Confirmed
   uint32_t evict_cursor = 0;  // where the next search for an evictable member starts
 
+  // Healing (docs/protocol.md#healing): seeds and lost members' addresses, probed one per
+  // kHealEvery round steps (all of them when nobody else is alive), and on a timer of
+  // their own while the round is idle.
+  Contacts contacts;
+  uint32_t heal_steps = 0;       // round steps since the last heal probe
+  Time heal_deadline = kNever;   // next heal step while the round is idle
+  size_t heal_cursor = 0;        // round-robin position in contacts
+  std::vector<uint8_t> heal_covered;  // scratch: contacts at the address of a member
+
+  // Other claimants of our UUID, rate-limited (note_conflict).
+  std::vector<Conflict> conflicts;
+  Addr last_conflict_addr;
+  Time last_conflict_at = 0;
+
   // Scratch, kept for their capacity.
   Packet in, out;
   std::vector<uint32_t> out_slots;  // slot of each record of out.dissemination (kNoSlot: not queued)
@@ -122,6 +137,11 @@ struct Engine::Impl {
   Time probe_interval() const;
   Time probe_ready_at() const;
   void pump_probes();
+  // healing and conflicts
+  Time heal_period() const;
+  void heal_step();
+  void send_heal_probe(Addr to);
+  void note_conflict(Addr claimant);
 
   // --- lifeguard.cc: local health, dynamic suspicion (docs/protocol.md#lifeguard)
   Time ack_wait() const;        // ack timeout, stretched by the local health score
@@ -143,20 +163,24 @@ struct Engine::Impl {
   uint32_t next_round_target();
   void decrease_ttd(bool tick_ttd);
   void round_step();
+  bool heal_probed(Addr src) const;
   void process_fd(Addr src, const Uuid& uuid, const FailureDetection& fd, const Addr* proxy);
 
   // --- messages.cc
   // budget: the most bytes the datagram may take; below what one member record needs, a
-  // minimal message (failure detection only). buddy: the member a ping is for, whose own
-  // record goes first when we suspect it (lifeguard).
-  void build_message(FdType type, size_t budget = kMaxPacketSize, uint32_t buddy = kNoSlot);
+  // minimal message (failure detection only). random_start false: anti-entropy starts at a
+  // slot that draws nothing from the rng (heal probes), so that they leave the seeded
+  // sequence of normal operation alone. buddy: the member a ping is for, whose own record
+  // goes first when we suspect it (lifeguard).
+  void build_message(FdType type, size_t budget = kMaxPacketSize, bool random_start = true,
+                     uint32_t buddy = kNoSlot);
   uint32_t emit(const Packet& p, Addr to, bool broadcast, size_t budget = kMaxPacketSize);
   uint32_t send_fd(FdType type, Addr to, const Addr* proxy, size_t budget = kMaxPacketSize,
                    uint32_t buddy = kNoSlot);
   void count_transmissions(uint32_t fitted);
   bool is_member_addr(Addr a) const;
   void count_drop(uint64_t* counter);
-  void on_datagram(const uint8_t* data, size_t size);
+  void on_datagram(const uint8_t* data, size_t size, Addr from);
 
   // --- engine_checks.cc: aborts with a reason when the state is inconsistent. O(N * waits),
   // so only in test builds (-DSWIM_ENGINE_CHECKS); a no-op otherwise.

@@ -17,6 +17,8 @@ namespace {
 constexpr uint8_t kNoAcksToSuspect = 2;
 constexpr uint8_t kNoAcksToDead = 3;
 constexpr uint8_t kNoAcksToGc = 2;
+// A heal probe every this many heartbeats (docs/protocol.md#healing).
+constexpr uint32_t kHealEvery = 4;
 
 }  // namespace
 
@@ -70,6 +72,7 @@ void Engine::Impl::check_acks() {
       case Status::Alive:
         if (counts && x.unacked >= kNoAcksToSuspect && may_accuse()) {
           x.status = Status::Suspected;
+          ++stats.suspicions;
           on_update(slot, kEvNewStatus);
         }
         break;
@@ -78,6 +81,7 @@ void Engine::Impl::check_acks() {
         // confirmations, longer) and our own ping is still unanswered.
         if (counts && (lifeguard ? suspicion_over(slot) : x.unacked >= kNoAcksToDead)) {
           x.status = Status::Dead;
+          ++stats.deaths;
           on_update(slot, kEvNewStatus);
         }
         break;
@@ -179,6 +183,61 @@ void Engine::Impl::round_step() {
   // Nobody to ping (only left members besides self): tick every TTD, or those left
   // members would never expire.
   decrease_ttd(target == kNoSlot);
+  // Healing rides on the round (no timer of its own while the round runs), so it adds no
+  // wake-up and no rng draw to normal operation.
+  if (++heal_steps >= kHealEvery) heal_step();
+}
+
+// ---------------------------------------------------------------- healing
+
+Time Engine::Impl::heal_period() const { return heartbeat * kHealEvery; }
+
+void Engine::Impl::send_heal_probe(Addr to) {
+  build_message(FdType::Ping, kMaxPacketSize, false);
+  emit(out, to, false);
+  ++stats.pings_sent;
+  ++stats.heal_probes;
+}
+
+// One heal step: ping the next seed or lost address (round-robin) at which no member of
+// the table is, or every one of them when no other member is alive or suspected (alone, or
+// cut off from everyone we knew). An answer makes its sender a member (its ack is direct),
+// and the anti-entropy of that exchange merges the two sides.
+void Engine::Impl::heal_step() {
+  heal_steps = 0;
+  heal_deadline = now + heal_period();
+  size_t n = contacts.size();
+  if (contacts.heal_targets() == 0 || quitting) return;
+  heal_covered.assign(n, 0);
+  bool alone = true;
+  for (uint32_t s = 0; s < table.capacity(); ++s) {
+    const Member& x = member_at(s);
+    if (!x.live() || s == self || x.status == Status::Left) continue;
+    if (x.status == Status::Alive || x.status == Status::Suspected) alone = false;
+    int i = contacts.find(x.addr());
+    if (i >= 0) heal_covered[static_cast<size_t>(i)] = 1;
+  }
+  Addr me = self_member().addr();
+  for (size_t k = 0; k < n; ++k) {
+    size_t i = (heal_cursor + k) % n;
+    const Contacts::Entry& c = contacts.at(i);
+    if (!(c.kinds & (Contacts::kSeed | Contacts::kLost)) || (c.kinds & Contacts::kSelf) || heal_covered[i] ||
+        c.addr == me)
+      continue;
+    send_heal_probe(c.addr);
+    if (!alone) {
+      heal_cursor = i + 1;
+      return;
+    }
+  }
+}
+
+
+// Whether we probed `src` as a contact (seed, lost member, watched address) and it is not
+// one of our own addresses: its ack answers us at that address.
+bool Engine::Impl::heal_probed(Addr src) const {
+  int i = contacts.find(src);
+  return i >= 0 && !(contacts.at(static_cast<size_t>(i)).kinds & Contacts::kSelf);
 }
 
 // A ping or an ack from `uuid` at `src` (through `proxy` when routed).
@@ -193,9 +252,11 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
   def.uuid = uuid;
   def.incarnation = fd.incarnation;
   uint32_t slot = table.find(uuid);
-  // An ack that answers a ping of ours (a round ping, its re-sends, a second-hand probe).
+  // An ack that answers a ping of ours (a round ping, its re-sends, a second-hand probe, or
+  // a probe of a seed, a lost member's or a watched address: contacts, at that address).
   bool awaited = fd.type == FdType::Ack &&
-                 (slot != kNoSlot ? member_at(slot).has(MemberFlag::WaitingAck) : pending.probed(uuid));
+                 (slot != kNoSlot ? member_at(slot).has(MemberFlag::WaitingAck) || heal_probed(src)
+                                  : pending.probed(uuid) || heal_probed(src));
   if (slot == kNoSlot && !awaited && !take_contact()) {
     // A first contact over the pacing (a flood of made-up senders): not added by its ping
     // alone. It gets a minimal ack and is probed like a member heard of second-hand, so a
@@ -216,7 +277,20 @@ void Engine::Impl::process_fd(Addr src, const Uuid& uuid, const FailureDetection
     return;
   }
   slot = upsert(def, true);
-  if (slot == kNoSlot) return;  // outdated message: ignore pings and acks alike
+  if (slot == kNoSlot) {
+    // Outdated message: ignore pings and acks alike. Except a ping from a member we know at
+    // another address with a newer incarnation: two processes claim that UUID. Our ack
+    // carries the newer record, so the older claimant hears of the other one (a conflict,
+    // see note_conflict) instead of being ignored by everyone in silence. That address is
+    // not the member's (unconfirmed): the ack is no bigger than the ping.
+    uint32_t known = table.find(uuid);
+    if (fd.type == FdType::Ping && known != kNoSlot && known != self && member_at(known).addr() != src &&
+        member_at(known).status != Status::Left) {
+      send_fd(FdType::Ack, src, proxy, in_size);
+      ++stats.acks_sent;
+    }
+    return;
+  }
   Member& x = member_at(slot);
   // Answered at its address: from now on it gets acks with gossip.
   if (awaited && x.addr() == src) set_confirmed(slot, true);

@@ -29,6 +29,9 @@ constexpr size_t kMinPendingProbes = 512;
 // A full table searches this many slots (from where the last search stopped) for a dead or
 // left member to evict: bounded work per admission, every slot visited in turn.
 constexpr uint32_t kEvictScan = 64;
+// Rate limit of conflict reports (note_conflict).
+constexpr Time kConflictInterval = 10 * kSecond;
+constexpr size_t kMaxConflicts = 16;
 
 uint32_t incarnation_diff(const Incarnation& a, const Incarnation& b) {
   if (a == b) return 0;
@@ -105,6 +108,15 @@ uint32_t Engine::Impl::new_member(const MemberRecord& def) {
 }
 
 void Engine::Impl::delete_member(uint32_t slot) {
+  const Member& x = member_at(slot);
+  // A member removed after it died may only be cut off: keep probing its address now and
+  // then, so a healed partition merges again (docs/protocol.md#healing). Only one that
+  // answered us at that address (Confirmed): made-up members of a flood, evicted dead to
+  // make room, must not push real lost ones out of the bounded list.
+  if (x.status == Status::Dead && slot != self && x.has(MemberFlag::Confirmed)) {
+    contacts.add_lost(x.addr());
+    if (heal_deadline == kNever) heal_deadline = now + heal_period();
+  }
   set_confirmed(slot, false);
   if (MemberSnapshot* last_state = events.drop(slot)) snapshot(slot, last_state);
   dissemination.remove(slot);
@@ -155,6 +167,9 @@ void Engine::Impl::update_member(uint32_t slot, const MemberRecord& def) {
 void Engine::Impl::update_self_from_gossip(const MemberRecord& def) {
   Member& s = self_member();
   int cmp = incarnation_cmp(def.incarnation, s.incarnation);
+  // Newer news of our UUID at another address: someone else runs with our UUID (an older
+  // record at another address is only our own past, before a move or a restart).
+  if (cmp > 0 && def.addr != s.addr()) note_conflict(def.addr);
   uint32_t mask = 0;
   if (cmp > 0) {
     // We restarted and lost our version; others know a bigger one. Adopt it.
@@ -166,6 +181,7 @@ void Engine::Impl::update_self_from_gossip(const MemberRecord& def) {
     // a forged record at version 2^64-1 moves us to the next generation). Lifeguard:
     // having to refute is a sign of our own poor health (memberlist's awareness).
     bump_self_version(&mask);
+    ++stats.refutations;
     if (lifeguard) awareness.apply(+1);
   } else if (cmp == 0 && def.addr != s.addr()) {
     // Our current incarnation at an address that is not ours (an old one, or a typo'd
@@ -236,6 +252,7 @@ void Engine::Impl::process_quit(const Uuid& uuid, const Incarnation& inc) {
     uint32_t mask = incarnation_diff(s.incarnation, inc);
     s.incarnation = inc;
     bump_self_version(&mask);
+    ++stats.refutations;
     if (mask != 0) on_update(self, mask);
   }
 }
@@ -300,6 +317,19 @@ bool Engine::Impl::make_room() {
   }
   ++stats.members_refused;
   return false;
+}
+
+// ---------------------------------------------------------------- conflicts
+
+// Another claimant of our UUID at `claimant`. Reported at most once per claimant address
+// per kConflictInterval (the same one keeps sending), at most kMaxConflicts waiting.
+void Engine::Impl::note_conflict(Addr claimant) {
+  ++stats.conflicts;
+  if (claimant == last_conflict_addr && now - last_conflict_at < kConflictInterval) return;
+  if (conflicts.size() >= kMaxConflicts) return;
+  last_conflict_addr = claimant;
+  last_conflict_at = now;
+  conflicts.push_back(Conflict{self_member().uuid, claimant});
 }
 
 // ---------------------------------------------------------------- second-hand probes

@@ -44,8 +44,9 @@ size_t record_size(const Member& x, bool with_payload) {
 // broadcast.rs, memberlist's TransmitLimitedQueue); a transmission is counted only when the
 // record is actually sent in a round step's ping (count_transmissions). With lifeguard, a
 // ping for a member we suspect (`buddy`) carries its own record first, so it refutes at
-// once. Anti-entropy: a run of members from a random slot.
-void Engine::Impl::build_message(FdType type, size_t budget, uint32_t buddy) {
+// once. Anti-entropy: a run of members from a random slot (random_start false: from a slot
+// that draws nothing from the rng, for heal probes).
+void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, uint32_t buddy) {
   const Member& me = self_member();
   out.clear();
   out_slots.clear();
@@ -88,7 +89,7 @@ void Engine::Impl::build_message(FdType type, size_t budget, uint32_t buddy) {
   // the sampler, a newcomer met mid-flood did not reach a full mesh within 30 s in one of
   // five seeds of hostile_test.cc's flood scenario; kept as Tarantool's until understood.)
   uint32_t cap = table.capacity();
-  uint32_t start = rng.below(cap);
+  uint32_t start = random_start ? rng.below(cap) : static_cast<uint32_t>((stats.heal_probes * 2654435761u) % cap);
   for (uint32_t i = 0; i < cap && used <= room; ++i) {
     uint32_t s = start + i < cap ? start + i : start + i - cap;
     const Member& x = member_at(s);
@@ -141,7 +142,7 @@ uint32_t Engine::Impl::emit(const Packet& p, Addr to, bool broadcast, size_t bud
 // `buddy`: the member the ping is for, whose own record goes first when we suspect it.
 // Returns how many dissemination records went out (count_transmissions takes it).
 uint32_t Engine::Impl::send_fd(FdType type, Addr to, const Addr* proxy, size_t budget, uint32_t buddy) {
-  build_message(type, budget, buddy);
+  build_message(type, budget, true, buddy);
   uint32_t fitted;
   if (proxy != nullptr) {
     out.meta.has_route = true;
@@ -169,7 +170,7 @@ void Engine::Impl::count_drop(uint64_t* counter) {
   ++stats.packets_dropped;
 }
 
-void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
+void Engine::Impl::on_datagram(const uint8_t* data, size_t size, Addr from) {
   ++stats.packets_received;
   stats.bytes_received += size;
   in_size = size;
@@ -210,14 +211,22 @@ void Engine::Impl::on_datagram(const uint8_t* data, size_t size) {
     via = &proxy;
   }
   if (in.source == self_member().uuid) {
-    // Our own UUID: a broadcast echo, or someone who took our UUID. Only its quit
-    // matters (refuted); anything else would make us talk to ourselves.
+    // Our own UUID: a broadcast echo (or our probe of one of our own addresses), or
+    // someone who took our UUID. Only its quit matters (refuted); anything else would make
+    // us talk to ourselves. Another claimant is reported (note_conflict).
+    if (src != my_addr)
+      note_conflict(src);
+    else if (from.ip != 0 && from != my_addr)
+      contacts.mark_self(from);
     if (in.has_quit)
       process_quit(in.source, in.quit);
     else
       count_drop(&stats.drops_self_source);
     return;
   }
+  // Join and healing ask whether an address answered: its UDP source and its announced one.
+  contacts.heard(from);
+  if (in.meta.src != from) contacts.heard(in.meta.src);
   if (in.has_failure_detection) process_fd(src, in.source, in.failure_detection, via);
   // Suspicions this packet makes us start were told by its source (lifeguard.cc).
   gossip_from = uuid_hash(in.source);

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 
@@ -20,9 +21,49 @@ const char* cipher_drop_name(CipherDrop d) {
     case CipherDrop::AuthFailed: return "auth_failed";
     case CipherDrop::UnknownKey: return "unknown_key";
     case CipherDrop::UnknownVersion: return "unknown_version";
+    case CipherDrop::Replay: return "replay";
     case CipherDrop::Count_: break;
   }
   return "unknown";
+}
+
+ReplayWindow::ReplayWindow() {
+  tables_[0].assign(kSlots, 0);
+  tables_[1].assign(kSlots, 0);
+}
+
+bool ReplayWindow::find(const std::vector<uint64_t>& t, uint64_t fp) const {
+  for (size_t i = fp & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+    if (t[i] == fp) return true;
+    if (t[i] == 0) return false;  // the table is never full: a free slot ends every probe
+  }
+}
+
+bool ReplayWindow::seen(const uint8_t* key_id, const uint8_t* nonce) {
+  static_assert((kSlots & (kSlots - 1)) == 0, "a power of two");
+  // Nonces are random (RAND_bytes) and authenticated before we get here, so their own bits
+  // make a fine hash; the key id and the nonce's last 4 bytes are mixed in.
+  uint64_t a = 0;
+  uint32_t b = 0;
+  std::memcpy(&a, nonce, 8);
+  std::memcpy(&b, nonce + 8, 4);
+  uint64_t id = uint64_t{key_id[0]} | uint64_t{key_id[1]} << 8 | uint64_t{key_id[2]} << 16;
+  uint64_t fp = a ^ ((uint64_t{b} << 24 | id) * 0x9E3779B97F4A7C15ull);
+  fp = (fp ^ (fp >> 29)) * 0xBF58476D1CE4E5B9ull;
+  fp ^= fp >> 32;
+  if (fp == 0) fp = 1;  // 0 marks a free slot
+  if (find(tables_[current_], fp) || find(tables_[current_ ^ 1], fp)) return true;
+  if (count_ == kReplayWindow) {
+    current_ ^= 1;
+    std::fill(tables_[current_].begin(), tables_[current_].end(), 0);
+    count_ = 0;
+  }
+  std::vector<uint64_t>& t = tables_[current_];
+  size_t i = fp & (kSlots - 1);
+  while (t[i] != 0) i = (i + 1) & (kSlots - 1);
+  t[i] = fp;
+  ++count_;
+  return false;
 }
 
 namespace {
@@ -305,12 +346,21 @@ class GcmRingCipher final : public PacketCipher {
     for (auto& slot : slots_) {
       if (std::memcmp(slot->id, in + 1, kGcmKeyIdSize) != 0) continue;
       any_id = true;
-      if (try_open(*slot, in, ct_size, plain)) return CipherDrop::Ok;
+      if (try_open(*slot, in, ct_size, plain)) {
+        // Only an authentic datagram enters the window: forgeries cannot evict real nonces.
+        if (window_ != nullptr && window_->seen(in + 1, in + kGcmHeaderSize)) {
+          OPENSSL_cleanse(plain->data(), plain->size());
+          plain->clear();
+          return CipherDrop::Replay;
+        }
+        return CipherDrop::Ok;
+      }
     }
     return any_id ? CipherDrop::AuthFailed : CipherDrop::UnknownKey;
   }
 
   const char* name() const override { return "aes-gcm"; }
+  void set_replay_window(ReplayWindow* window) override { window_ = window; }
 
  private:
   struct Slot {
@@ -350,6 +400,7 @@ class GcmRingCipher final : public PacketCipher {
   }
 
   std::vector<std::unique_ptr<Slot>> slots_;
+  ReplayWindow* window_ = nullptr;  // owned by the worker; none: no replay check
   KeyedCtx enc_;  // keyed with slots_[0]
   RandomPool random_;
 };

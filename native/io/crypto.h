@@ -27,11 +27,34 @@ enum class CipherDrop : uint8_t {
   AuthFailed,      // GCM: the tag did not verify under any candidate key (tampered, wrong key)
   UnknownKey,      // GCM: the key id names no key of the ring
   UnknownVersion,  // GCM: the format version byte is not one we speak
+  Replay,          // GCM: authentic, but this key id and nonce were opened before (ReplayWindow)
   Count_
 };
 constexpr size_t kCipherDropCount = static_cast<size_t>(CipherDrop::Count_);
 // Stable snake_case name, e.g. "auth_failed".
 const char* cipher_drop_name(CipherDrop d);
+
+// The (key id, nonce) pairs of the AES-GCM datagrams a receiver opened last: at least the
+// last kReplayWindow and at most 2 * kReplayWindow of them. Two fixed open-addressing tables
+// of 64-bit fingerprints (at most half full): a new pair goes into the current one; when it
+// holds kReplayWindow pairs it becomes the previous one and the old previous one is
+// cleared. 128 KiB, allocated once; no allocation per datagram. A fingerprint collision
+// between two honest datagrams (probability ~2^-51 per datagram) drops one of them, which
+// SWIM tolerates like any loss. Not thread-safe: the worker thread owns it.
+constexpr size_t kReplayWindow = 4096;
+class ReplayWindow {
+ public:
+  ReplayWindow();
+  // True if the pair was seen within the window; otherwise records it and returns false.
+  bool seen(const uint8_t* key_id, const uint8_t* nonce);
+
+ private:
+  static constexpr size_t kSlots = 2 * kReplayWindow;  // per table: load <= 1/2
+  bool find(const std::vector<uint64_t>& t, uint64_t fp) const;
+  std::vector<uint64_t> tables_[2];
+  size_t current_ = 0;
+  size_t count_ = 0;  // pairs in tables_[current_]
+};
 
 class PacketCipher {
  public:
@@ -50,6 +73,11 @@ class PacketCipher {
   virtual CipherDrop open(const uint8_t* in, size_t n, std::vector<uint8_t>* plain) = 0;
   // "aes128-cbc", "aes-gcm", "none": for logs and stats.
   virtual const char* name() const = 0;
+  // From now on open() drops (Replay) an authentic datagram whose key id and nonce are in
+  // `window`, and records the others there. Only AES-GCM has a nonce to remember; the
+  // other codecs ignore it. Without a window (the default, and PacketCipher in JS) a
+  // datagram opens as often as it is given. The window must outlive the cipher's use of it.
+  virtual void set_replay_window(ReplayWindow* window) { (void)window; }
 };
 
 enum class CipherAlgo : uint8_t { None, Aes128, Aes192, Aes256, AesGcm };

@@ -110,7 +110,6 @@ int UdpSocket::Bind(uv_loop_t* loop, swim::Addr addr, Receiver* receiver, UdpCou
   if (r != 0) {
     *message = UvMessage("bind", r);
   } else {
-    uv_udp_set_broadcast(&s->handle_, 1);
     r = uv_udp_getsockname(&s->handle_, reinterpret_cast<sockaddr*>(&sa), &len);
     if (r != 0) *message = UvMessage("getsockname", r);
   }
@@ -135,7 +134,6 @@ int UdpSocket::Adopt(uv_loop_t* loop, int fd, Receiver* receiver, UdpCounters* c
   if (r != 0) {
     close(fd);  // uv_udp_open did not take it
   } else {
-    uv_udp_set_broadcast(&s->handle_, 1);
     r = uv_udp_recv_start(&s->handle_, OnAlloc, OnRecv);
   }
   if (r != 0) {
@@ -175,7 +173,11 @@ void UdpSocket::OnRecv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const st
     return;
   }
   if (addr == nullptr) return;  // nothing more to read now
-  if (addr->sa_family != AF_INET || (flags & UV_UDP_PARTIAL)) {
+  if ((flags & UV_UDP_PARTIAL) || static_cast<size_t>(nread) > kMaxDatagramSize) {
+    s->counters_->oversize.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (addr->sa_family != AF_INET) {
     s->counters_->receive_errors.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -184,17 +186,22 @@ void UdpSocket::OnRecv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const st
                            from);
 }
 
-void UdpSocket::Send(swim::Addr to, const uint8_t* data, size_t size) {
+int UdpSocket::TrySend(swim::Addr to, const uint8_t* data, size_t size) {
   sockaddr_in sa = ToSockaddr(to);
   uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data)),
                            static_cast<unsigned>(size));
-  int r = uv_udp_try_send(&handle_, &b, 1, reinterpret_cast<const sockaddr*>(&sa));
+  return uv_udp_try_send(&handle_, &b, 1, reinterpret_cast<const sockaddr*>(&sa));
+}
+
+void UdpSocket::Send(swim::Addr to, const uint8_t* data, size_t size) {
+  int r = TrySend(to, data, size);
   if (r >= 0) return;
   if (r != UV_EAGAIN && r != UV_ENOSYS) {
     counters_->send_errors.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   // The socket buffer is full (or earlier sends are queued): keep a copy and queue it.
+  sockaddr_in sa = ToSockaddr(to);
   SendReq* req = new SendReq;
   req->socket = this;
   req->bytes.assign(data, data + size);
@@ -221,6 +228,16 @@ void UdpSocket::OnSendDone(uv_udp_send_t* r, int status) {
 
 size_t UdpSocket::QueuedSends() const { return uv_udp_get_send_queue_count(&handle_); }
 
+int UdpSocket::BroadcastOption() const {
+  uv_os_fd_t fd;
+  int r = uv_fileno(reinterpret_cast<const uv_handle_t*>(&handle_), &fd);
+  if (r != 0) return r;
+  int on = 0;
+  socklen_t len = sizeof(on);
+  if (getsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, &len) != 0) return uv_translate_sys_error(errno);
+  return on != 0 ? 1 : 0;
+}
+
 // A loopback-only host has no broadcast address: nothing is sent and *targets is 0.
 bool UdpSocket::Broadcast(uint16_t port, const uint8_t* data, size_t size, uint64_t* targets) {
   ifaddrs* list = nullptr;
@@ -229,15 +246,23 @@ bool UdpSocket::Broadcast(uint16_t port, const uint8_t* data, size_t size, uint6
     return false;
   }
   uint64_t n = 0;
+  bool on = false;  // SO_BROADCAST, set before the first target and cleared after the last
   for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
     if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
     if (!(i->ifa_flags & IFF_UP) || !(i->ifa_flags & IFF_BROADCAST)) continue;
     if (i->ifa_broadaddr == nullptr || i->ifa_broadaddr->sa_family != AF_INET) continue;
     swim::Addr to = FromSockaddr(*reinterpret_cast<const sockaddr_in*>(i->ifa_broadaddr));
     to.port = port;
-    Send(to, data, size);
+    if (!on && uv_udp_set_broadcast(&handle_, 1) != 0) {
+      counters_->send_errors.fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+    on = true;
+    // Not queued: a queued send would go out after SO_BROADCAST is cleared again.
+    if (TrySend(to, data, size) < 0) counters_->send_errors.fetch_add(1, std::memory_order_relaxed);
     ++n;
   }
+  if (on) uv_udp_set_broadcast(&handle_, 0);
   freeifaddrs(list);
   *targets = n;
   return true;

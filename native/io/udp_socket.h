@@ -14,11 +14,16 @@
 
 namespace swim_io {
 
+// Largest datagram accepted: 1500 MTU - 20 IPv4 - 8 UDP (swim::io::kUdpPacketSize). Longer
+// ones are dropped on arrival, before anything looks at their bytes, and counted (oversize).
+constexpr size_t kMaxDatagramSize = 1472;
+
 // Counters that outlive any one socket (a rebind replaces the socket); read from any thread.
 struct UdpCounters {
   std::atomic<uint64_t> send_errors{0};     // sends that failed (unreachable, EPERM...)
   std::atomic<uint64_t> send_queued{0};     // sends that had to wait for the socket (EAGAIN)
-  std::atomic<uint64_t> receive_errors{0};  // recv errors, non-IPv4 or truncated datagrams
+  std::atomic<uint64_t> receive_errors{0};  // recv errors, non-IPv4 datagrams
+  std::atomic<uint64_t> oversize{0};        // datagrams over kMaxDatagramSize, dropped unread
 };
 
 // "what: NAME (description)" for a libuv error code.
@@ -58,9 +63,14 @@ class UdpSocket {
   void Send(swim::Addr to, const uint8_t* data, size_t size);
   // Sends to the broadcast address of every IPv4 interface that has one (IFF_BROADCAST);
   // *targets says how many. False (a send error) when the interfaces cannot be listed.
+  // SO_BROADCAST is on only during this call (off on a socket otherwise, so no member
+  // address can make a plain Send() reach a broadcast address); hence broadcast sends are
+  // never queued: one the socket cannot take at once counts as a send error.
   bool Broadcast(uint16_t port, const uint8_t* data, size_t size, uint64_t* targets);
   // Sends still waiting for the socket.
   size_t QueuedSends() const;
+  // SO_BROADCAST as the kernel has it (0 or 1), or a negative libuv error; for tests.
+  int BroadcastOption() const;
   // Stops receiving and closes; queued sends complete with UV_ECANCELED first.
   void Close();
 
@@ -74,11 +84,14 @@ class UdpSocket {
                      unsigned flags);
   static void OnSendDone(uv_udp_send_t* req, int status);
   static void OnClosed(uv_handle_t* h);
+  int TrySend(swim::Addr to, const uint8_t* data, size_t size);
 
   uv_udp_t handle_;
   Receiver* receiver_;
   UdpCounters* counters_;
-  alignas(8) uint8_t recv_buf_[65536];
+  // One byte more than the largest datagram accepted: anything longer arrives truncated
+  // (UV_UDP_PARTIAL) or fills it, and is dropped as oversize.
+  alignas(8) uint8_t recv_buf_[kMaxDatagramSize + 64];
 };
 
 }  // namespace swim_io

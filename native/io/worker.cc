@@ -8,6 +8,8 @@
 
 namespace swim_io {
 
+static_assert(kMaxDatagramSize == swim::io::kUdpPacketSize, "one datagram limit for the socket and the ciphers");
+
 Worker::Worker(std::shared_ptr<StateCell> state, WorkerListener* listener, uint64_t seed)
     : state_(std::move(state)), listener_(listener), engine_(seed) {}
 
@@ -28,9 +30,12 @@ std::unique_ptr<Worker> Worker::Open(const WorkerConfig& cfg, std::shared_ptr<St
                                  &bound, &err->message);
   if (err->uv_code != 0) return nullptr;  // ~Worker closes the loop
 
+  w->bound_ = bound;
   swim::ConfigPatch p;
   p.has_uri = true;
-  p.uri = bound;
+  p.uri = cfg.announce;
+  if (p.uri.ip == 0) p.uri.ip = bound.ip;
+  if (p.uri.port == 0) p.uri.port = bound.port;
   p.has_uuid = true;
   p.uuid = cfg.uuid;
   p.has_generation = cfg.has_generation;
@@ -188,6 +193,10 @@ swim::CommandError Worker::Broadcast(uint16_t port) {
   return Command([&](swim::Engine& e, swim::Time now) { return e.broadcast(port, now); });
 }
 
+swim::CommandError Worker::SetSeeds(const std::vector<swim::Addr>& seeds) {
+  return Command([&](swim::Engine& e, swim::Time now) { return e.set_seeds(seeds, now); });
+}
+
 swim::CommandError Worker::SetPayload(const uint8_t* data, size_t size, bool present) {
   return Command([&](swim::Engine& e, swim::Time now) { return e.set_payload(data, size, present, now); });
 }
@@ -196,24 +205,20 @@ swim::CommandError Worker::Quit() {
   return Command([&](swim::Engine& e, swim::Time now) { return e.quit(now); });
 }
 
-bool Worker::Configure(const swim::ConfigPatch& patch, WorkerError* err) {
+bool Worker::Configure(const swim::ConfigPatch& patch, const swim::Addr* rebind, WorkerError* err) {
   swim::ConfigPatch p = patch;
   int fd = -1;
+  swim::Addr bound = bound_;
+  if (rebind != nullptr && *rebind != bound_) {  // port 0: a new free port
+    fd = BindUdpFd(*rebind, &bound, &err->message);
+    if (fd < 0) {
+      err->uv_code = fd;
+      return false;
+    }
+  }
   if (p.has_uri) {
-    swim::Addr current;
-    {
-      std::lock_guard<std::mutex> lock(engine_mu_);
-      current = engine_.uri();
-    }
-    if (p.uri != current) {
-      swim::Addr bound;
-      fd = BindUdpFd(p.uri, &bound, &err->message);
-      if (fd < 0) {
-        err->uv_code = fd;
-        return false;
-      }
-      p.uri = bound;
-    }
+    if (p.uri.ip == 0) p.uri.ip = bound.ip;
+    if (p.uri.port == 0) p.uri.port = bound.port;
   }
   swim::CommandError e;
   {
@@ -226,6 +231,7 @@ bool Worker::Configure(const swim::ConfigPatch& patch, WorkerError* err) {
     err->message = swim::command_error_name(e);
     return false;
   }
+  bound_ = bound;
   if (fd >= 0) {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     if (!async_open_) {
@@ -257,6 +263,7 @@ Worker::Info Worker::GetInfo() const {
   Info i;
   std::lock_guard<std::mutex> lock(engine_mu_);
   i.uri = engine_.uri();
+  i.bind = bound_;
   i.uuid = engine_.uuid();
   i.heartbeat_rate = engine_.heartbeat_rate();
   i.ack_timeout = engine_.ack_timeout();
@@ -285,10 +292,12 @@ void Worker::GetStats(swim::Stats* engine, WorkerStats* worker) const {
   {
     std::lock_guard<std::mutex> lock(engine_mu_);
     *engine = engine_.stats();
+    worker->pending_events = engine_.pending_events();
   }
   worker->send_errors = udp_counters_.send_errors.load(std::memory_order_relaxed);
   worker->send_queued = udp_counters_.send_queued.load(std::memory_order_relaxed);
   worker->receive_errors = udp_counters_.receive_errors.load(std::memory_order_relaxed);
+  worker->oversize = udp_counters_.oversize.load(std::memory_order_relaxed);
   uint64_t drops = 0;
   for (size_t i = 1; i < swim::io::kCipherDropCount; ++i) {
     worker->cipher_drops[i] = cipher_drops_[i].load(std::memory_order_relaxed);
@@ -297,6 +306,20 @@ void Worker::GetStats(swim::Stats* engine, WorkerStats* worker) const {
   worker->seal_errors = seal_errors_.load(std::memory_order_relaxed);
   worker->transform_drops = drops + worker->seal_errors;
   worker->broadcast_targets = broadcast_targets_.load(std::memory_order_relaxed);
+}
+
+void Worker::HeardFrom(const std::vector<swim::Addr>& addrs, std::vector<uint64_t>* out, uint64_t* clock) const {
+  out->clear();
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  for (const swim::Addr& a : addrs) out->push_back(engine_.heard_from(a));
+  *clock = engine_.heard_clock();
+}
+
+void Worker::TakeConflicts(std::vector<swim::Conflict>* out) {
+  out->clear();
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  engine_.take_conflicts(out);  // the engine keeps at most 16, rate-limited (note_conflict)
+  conflicts_told_ = false;
 }
 
 void Worker::TakeEvents(std::vector<swim::MemberEvent>* out) {
@@ -394,19 +417,22 @@ void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
     data = opened_.data();
     size = opened_.size();
   }
-  bool tell = false;
+  bool tell = false, tell_conflicts = false;
   {
     std::lock_guard<std::mutex> lock(engine_mu_);
     swim::Time now = Now();
     if (from != nullptr) engine_.on_datagram(data, size, *from, now);
     if (now >= engine_.next_deadline()) engine_.on_timer(now);
     engine_.take_outbox(&outbox_);
-    // Commands on the JS thread add events too; they wake us, so this turn sees them.
+    // Commands on the JS thread add events and conflicts too; they wake us, so this turn
+    // sees them.
     if (!events_told_ && engine_.has_events()) events_told_ = tell = true;
+    if (!conflicts_told_ && engine_.has_conflicts()) conflicts_told_ = tell_conflicts = true;
     deadline_ = engine_.next_deadline();
     quitting_ = engine_.quitting();
   }
   if (tell) listener_->OnEventsPending();
+  if (tell_conflicts) listener_->OnConflictsPending();
   SendAll();
   if (shutting_down_) return;
   if (deadline_ == swim::kNever) {
@@ -458,6 +484,10 @@ void Worker::ApplyPendingCipher() {
   // Between two datagrams: everything sent or opened from here on uses the new codec. The
   // old cipher is destroyed here, on the only thread that ever used it.
   cipher_ = std::move(next);
+  if (cipher_) {
+    if (!replay_) replay_.reset(new swim::io::ReplayWindow());
+    cipher_->set_replay_window(replay_.get());
+  }
 }
 
 void Worker::SwapSocket(int fd) {

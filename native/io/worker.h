@@ -12,7 +12,8 @@
 // - Member events stay in the engine, which merges them per member, until the JS side
 //   takes them (TakeEvents, under the engine lock). The worker keeps no copy: after a turn
 //   that leaves the engine with events it tells the listener, once until they are taken,
-//   and never waits for it.
+//   and never waits for it. Conflicts (another claimant of our UUID) take the same path:
+//   the engine keeps at most 16, rate-limited; TakeConflicts takes them.
 // - Lifecycle: a shared 32-bit state word NEW -> RUNNING -> STOPPING -> TERMINATED
 //   (docs/architecture.md). RequestStop() and Join() are idempotent under their own locks;
 //   the worker thread writes TERMINATED as its very last act.
@@ -59,13 +60,19 @@ class WorkerListener {
   virtual ~WorkerListener() = default;
   // The engine has events for the JS side. Not called again until TakeEvents().
   virtual void OnEventsPending() = 0;
+  // The engine has conflicts (another claimant of our UUID) for the JS side. Not called
+  // again until TakeConflicts().
+  virtual void OnConflictsPending() {}
   // The loop has ended and every handle is closed; the next and last thing the worker
   // thread does is to store TERMINATED.
   virtual void OnWorkerExit() = 0;
 };
 
 struct WorkerConfig {
-  swim::Addr bind;  // port 0: any free port; the engine gets the bound one
+  swim::Addr bind;  // port 0: any free port
+  // The address the engine announces (our uri): ip 0 takes the bound ip, port 0 the bound
+  // port. Every address check of the core uses it, never the bound one.
+  swim::Addr announce;
   swim::Uuid uuid;
   bool has_generation = false;
   uint64_t generation = 0;
@@ -91,13 +98,15 @@ struct WorkerStats {
   uint64_t send_errors = 0;       // sends that failed (unreachable, EPERM...)
   uint64_t send_queued = 0;       // sends that had to wait for the socket (EAGAIN)
   uint64_t receive_errors = 0;    // recv errors reported by the socket
+  uint64_t oversize = 0;          // datagrams over 1472 bytes, dropped before the cipher (drops.oversize)
   uint64_t transform_drops = 0;   // datagrams the cipher refused either way (total of the two below)
   uint64_t cipher_drops[swim::io::kCipherDropCount] = {};  // received, by CipherDrop (index Ok unused)
   uint64_t seal_errors = 0;       // outgoing datagrams OpenSSL failed to encrypt (not sent)
   uint64_t broadcast_targets = 0; // broadcast addresses the last broadcast went to
+  uint64_t pending_events = 0;    // member events the engine holds for the JS side (a gauge)
 };
 
-class Worker : private UdpSocket::Receiver {
+class Worker final : private UdpSocket::Receiver {
  public:
   // Creates the loop and the socket and binds it on the caller's thread, then configures
   // the engine with the bound address. Returns null and fills *err on failure. The
@@ -116,12 +125,15 @@ class Worker : private UdpSocket::Receiver {
   swim::CommandError RemoveMember(const swim::Uuid& uuid);
   swim::CommandError ProbeMember(swim::Addr uri);
   swim::CommandError Broadcast(uint16_t port);
+  swim::CommandError SetSeeds(const std::vector<swim::Addr>& seeds);
   swim::CommandError SetPayload(const uint8_t* data, size_t size, bool present);
   // Tells every member we leave; the worker stops by itself once that is sent.
   swim::CommandError Quit();
   // A new uri binds a new socket first (synchronously, so EADDRINUSE is reported here);
   // the worker switches to it on its next wake-up. False and *err on failure.
-  bool Configure(const swim::ConfigPatch& patch, WorkerError* err);
+  // `rebind` (optional): the address to listen on from now on; a new one binds a new
+  // socket. A patch uri with port 0 takes the bound port.
+  bool Configure(const swim::ConfigPatch& patch, const swim::Addr* rebind, WorkerError* err);
   // Replaces the packet cipher (null: plain text). The worker thread takes it over between
   // two datagrams (before its first one when called before Start()); from then on only
   // that thread touches it. Never blocks.
@@ -129,7 +141,8 @@ class Worker : private UdpSocket::Receiver {
 
   // --- reads (any thread; a consistent view of the engine at one instant) ---
   struct Info {
-    swim::Addr uri;
+    swim::Addr uri;   // announced
+    swim::Addr bind;  // where the socket listens
     swim::Uuid uuid;
     double heartbeat_rate = 0, ack_timeout = 0;
     swim::GcMode gc_mode = swim::GcMode::On;
@@ -141,6 +154,10 @@ class Worker : private UdpSocket::Receiver {
   bool Member(const swim::Uuid& uuid, swim::MemberSnapshot* out) const;
   void Self(swim::MemberSnapshot* out) const;
   void GetStats(swim::Stats* engine, WorkerStats* worker) const;
+  // For each address, the engine's heard_from (see engine.h); *clock gets heard_clock().
+  void HeardFrom(const std::vector<swim::Addr>& addrs, std::vector<uint64_t>* out, uint64_t* clock) const;
+  // Moves out the conflicts reported since the last call (JS thread).
+  void TakeConflicts(std::vector<swim::Conflict>* out);
 
   // Replaces *out with the engine's events (merged per member since the last call), and
   // lets the worker tell the listener about the next ones (JS thread).
@@ -197,6 +214,9 @@ class Worker : private UdpSocket::Receiver {
   // The worker's own bid for RUNNING -> STOPPING (it may lose to close() and the like).
   void ClaimStop();
 
+  // --- JS thread only (Open, Configure, GetInfo's caller) ---
+  swim::Addr bound_;  // where the current socket listens
+
   // --- shared, immutable after Open ---
   std::shared_ptr<StateCell> state_;
   WorkerListener* listener_;
@@ -205,6 +225,7 @@ class Worker : private UdpSocket::Receiver {
   mutable std::mutex engine_mu_;
   swim::Engine engine_;
   bool events_told_ = false;  // the listener knows of the engine's events; not yet taken
+  bool conflicts_told_ = false;  // likewise for its conflicts (TakeConflicts)
 
   // --- commands to the worker thread, guarded by cmd_mu_ ---
   mutable std::mutex cmd_mu_;
@@ -235,6 +256,9 @@ class Worker : private UdpSocket::Receiver {
   bool shutting_down_ = false;
   bool quit_guard_armed_ = false;
   std::unique_ptr<swim::io::PacketCipher> cipher_;  // null: plain text
+  // AES-GCM datagrams already opened; outlives cipher swaps, so a setCodec() that keeps a
+  // key keeps its replays out. Made with the first cipher.
+  std::unique_ptr<swim::io::ReplayWindow> replay_;
   std::vector<swim::Datagram> outbox_;
   std::vector<uint8_t> sealed_, opened_;
   swim::Time deadline_ = swim::kNever;

@@ -240,6 +240,11 @@ Simulation::Result Simulation::broadcast(uint32_t i, uint16_t port) {
   return finish(i, nodes_[i].engine->broadcast(port, now_));
 }
 
+Simulation::Result Simulation::set_seeds(uint32_t i, const std::vector<Addr>& seeds) {
+  SIM_REQUIRE_RUNNING(i);
+  return finish(i, nodes_[i].engine->set_seeds(seeds, now_));
+}
+
 Simulation::Result Simulation::set_payload(uint32_t i, const uint8_t* data, size_t size, bool present) {
   SIM_REQUIRE_RUNNING(i);
   return finish(i, nodes_[i].engine->set_payload(data, size, present, now_));

@@ -131,6 +131,7 @@ class Simulation {
   Result remove_member(uint32_t i, const Uuid& uuid);
   Result probe(uint32_t i, Addr uri);
   Result broadcast(uint32_t i, uint16_t port);
+  Result set_seeds(uint32_t i, const std::vector<Addr>& seeds);
   Result set_payload(uint32_t i, const uint8_t* data, size_t size, bool present);
   Result quit(uint32_t i);
   void kill(uint32_t i);

@@ -39,8 +39,9 @@ function childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
 
 let cachedAvailability: TarantoolAvailability | undefined;
 
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+/** The first executable `name` on PATH, then in `extraDirs`. */
+export function findOnPath(name: string, extraDirs: string[] = []): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), ...extraDirs]) {
     if (!dir) continue;
     const p = path.join(dir, name);
     try {
@@ -97,6 +98,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Name used in error messages and the temp dir (default 'tt'). */
   name?: string;
+  /** A command prefix that execs its arguments, e.g. `ip netns exec NS` (test/helpers/netns.ts). */
+  wrap?: string[];
 }
 
 export interface TarantoolInstance {
@@ -269,7 +272,8 @@ export async function startTarantool(options: StartOptions = {}): Promise<Tarant
   ].join('\n');
   fs.writeFileSync(scriptPath, body);
 
-  const child: ChildProcessWithoutNullStreams = spawn(avail.bin, [scriptPath], {
+  const argv = [...(options.wrap ?? []), avail.bin, scriptPath];
+  const child: ChildProcessWithoutNullStreams = spawn(argv[0]!, argv.slice(1), {
     cwd: dir,
     env: childEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],

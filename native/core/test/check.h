@@ -51,5 +51,6 @@ void unit_tests(std::vector<Test>* out);
 void event_log_tests(std::vector<Test>* out);
 void lifeguard_tests(std::vector<Test>* out);
 void hostile_tests(std::vector<Test>* out);
+void healing_tests(std::vector<Test>* out);
 
 }  // namespace swim_test

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   event_log_tests(&tests);
   lifeguard_tests(&tests);
   hostile_tests(&tests);
+  healing_tests(&tests);
   for (uint64_t seed = first; seed < first + seeds; ++seed) {
     for (const Test& t : tests) {
       if (only != nullptr && std::strstr(t.name, only) == nullptr) continue;

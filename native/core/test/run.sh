@@ -13,7 +13,7 @@ else
   flags+=(-O2 -g)
 fi
 core=(native/core/types.cc native/core/msgpack.cc native/core/codec.cc native/core/member_table.cc
-  native/core/probe_queue.cc native/core/dissemination.cc native/core/ack_waits.cc native/core/event_log.cc
+  native/core/probe_queue.cc native/core/contacts.cc native/core/dissemination.cc native/core/ack_waits.cc native/core/event_log.cc
   native/core/membership.cc native/core/failure_detection.cc native/core/messages.cc native/core/engine.cc
   native/core/engine_checks.cc native/core/lifeguard.cc native/core/suspicion.cc native/sim/simulation.cc)
 # build BINARY SOURCES...: skipped when BINARY is newer than every core, sim and test file
@@ -34,7 +34,7 @@ if [[ "${1:-}" == bench ]]; then
   exec "$out/engine_bench" "$@"
 fi
 tests=(native/core/test/main.cc native/core/test/engine_scenarios.cc native/core/test/engine_units.cc
-  native/core/test/event_log_test.cc native/core/test/hostile_test.cc native/core/test/lifeguard_test.cc)
+  native/core/test/event_log_test.cc native/core/test/hostile_test.cc native/core/test/engine_healing.cc native/core/test/lifeguard_test.cc)
 # Test builds verify the engine's internal invariants after every call (engine_checks.cc).
 flags+=(-DSWIM_ENGINE_CHECKS)
 build "$out/engine_checks" "${core[@]}" "${tests[@]}"

@@ -13,8 +13,9 @@ namespace swim_test {
 
 class SimCluster {
  public:
-  SimCluster(uint32_t n, uint64_t seed, double ack_timeout = 1.0, GcMode gc = GcMode::On, bool keep_events = true)
-      : sim_(config(n, seed, ack_timeout, gc, keep_events)) {
+  SimCluster(uint32_t n, uint64_t seed, double ack_timeout = 1.0, GcMode gc = GcMode::On, bool keep_events = true,
+             double heartbeat = 0)
+      : sim_(config(n, seed, ack_timeout, gc, keep_events, heartbeat)) {
     if (!sim_.error().empty()) std::abort();
   }
 
@@ -30,6 +31,7 @@ class SimCluster {
   CommandError remove_member(uint32_t i, const Uuid& uuid) { return command(sim_.remove_member(i + 1, uuid)); }
   CommandError probe_member(uint32_t i, Addr uri) { return command(sim_.probe(i + 1, uri)); }
   CommandError broadcast(uint32_t i, uint16_t port) { return command(sim_.broadcast(i + 1, port)); }
+  CommandError set_seeds(uint32_t i, const std::vector<Addr>& seeds) { return command(sim_.set_seeds(i + 1, seeds)); }
   CommandError set_payload(uint32_t i, const void* data, size_t size, bool present) {
     return command(sim_.set_payload(i + 1, static_cast<const uint8_t*>(data), size, present));
   }
@@ -72,8 +74,13 @@ class SimCluster {
  private:
   using Where = sim::MemberCheck::Where;
 
-  static sim::SimConfig config(uint32_t n, uint64_t seed, double ack_timeout, GcMode gc, bool keep_events) {
+  static sim::SimConfig config(uint32_t n, uint64_t seed, double ack_timeout, GcMode gc, bool keep_events,
+                               double heartbeat) {
     sim::SimConfig c;
+    if (heartbeat > 0) {
+      c.base.has_heartbeat_rate = true;
+      c.base.heartbeat_rate = heartbeat;
+    }
     c.nodes = n;
     c.seed = seed;
     c.base.has_ack_timeout = true;
