@@ -427,7 +427,7 @@ export class Swim extends EventEmitter implements AsyncDisposable {
     const p = resolvePatch(
       patch === null || typeof patch !== 'object' ? patch : { ...patch, uri: undefined, bind: undefined },
       'configure',
-      ['uri', 'bind', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode'],
+      ['uri', 'bind', 'uuid', 'heartbeatRate', 'ackTimeout', 'gcMode', 'lifeguard'],
     );
     const followsUri = this.#bindFollowsUri && patch.bind === undefined;
     if (patch.uri !== undefined) {
