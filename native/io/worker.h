@@ -213,7 +213,7 @@ class Worker final : private UdpSocket::Receiver {
   void ClaimStop();
 
   // --- JS thread only (Open, Configure, GetInfo's caller) ---
-  swim::Addr bound_;  // where the current socket listens
+  swim::Addr bound_;  // where the current socket listens; guarded by engine_mu_ after Open
 
   // --- shared, immutable after Open ---
   std::shared_ptr<StateCell> state_;
