@@ -208,8 +208,12 @@ swim::CommandError Worker::Quit() {
 bool Worker::Configure(const swim::ConfigPatch& patch, const swim::Addr* rebind, WorkerError* err) {
   swim::ConfigPatch p = patch;
   int fd = -1;
-  swim::Addr bound = bound_;
-  if (rebind != nullptr && *rebind != bound_) {  // port 0: a new free port
+  swim::Addr bound;
+  {
+    std::lock_guard<std::mutex> lock(engine_mu_);  // bound_ is read under it (GetInfo)
+    bound = bound_;
+  }
+  if (rebind != nullptr && *rebind != bound) {  // port 0: a new free port
     fd = BindUdpFd(*rebind, &bound, &err->message);
     if (fd < 0) {
       err->uv_code = fd;
@@ -224,6 +228,7 @@ bool Worker::Configure(const swim::ConfigPatch& patch, const swim::Addr* rebind,
   {
     std::lock_guard<std::mutex> lock(engine_mu_);
     e = engine_.configure(p, Now());
+    if (e == swim::CommandError::Ok) bound_ = bound;
   }
   if (e != swim::CommandError::Ok) {
     if (fd >= 0) close(fd);
@@ -231,7 +236,6 @@ bool Worker::Configure(const swim::ConfigPatch& patch, const swim::Addr* rebind,
     err->message = swim::command_error_name(e);
     return false;
   }
-  bound_ = bound;
   if (fd >= 0) {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     if (!async_open_) {

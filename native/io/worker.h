@@ -214,7 +214,7 @@ class Worker final : private UdpSocket::Receiver {
   // The worker's own bid for RUNNING -> STOPPING (it may lose to close() and the like).
   void ClaimStop();
 
-  // --- JS thread only (Open, Configure, GetInfo's caller) ---
+  // --- guarded by engine_mu_ (set by Open before any other thread sees the worker) ---
   swim::Addr bound_;  // where the current socket listens
 
   // --- shared, immutable after Open ---

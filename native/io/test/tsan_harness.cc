@@ -255,7 +255,7 @@ void run_cluster(size_t count) {
           p.has_heartbeat_rate = true;
           p.heartbeat_rate = 0.04 + 0.01 * (i % 3);
           swim_io::WorkerError err;
-          n.worker->Configure(p, &err);
+          n.worker->Configure(p, nullptr, &err);
         }
         if (i % 64 == 0) n.worker->SetCipher(gcm(key));  // same ring: traffic goes on
         commands.fetch_add(1, std::memory_order_relaxed);
@@ -272,7 +272,8 @@ void run_cluster(size_t count) {
     p.has_uri = true;
     p.uri = loopback(0);
     swim_io::WorkerError err;
-    if (!nodes[0]->worker->Configure(p, &err)) die("Configure(uri): " + err.message);
+    swim::Addr listen = loopback(0);  // listen where we announce: a new free port
+    if (!nodes[0]->worker->Configure(p, &listen, &err)) die("Configure(uri): " + err.message);
   }
   Clock::time_point deadline = Clock::now() + std::chrono::seconds(30);
   while (!fullmesh(nodes)) {
