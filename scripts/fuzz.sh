@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run fuzz [-- --seconds N | --runs N] [--only decoder|engine] [--make-corpus]
+# npm run fuzz [-- --seconds N | --runs N] [--only decoder|engine] [--jobs J] [--make-corpus]
 #
 # Builds two libFuzzer targets with ASan and UBSan (clang) and runs each from its committed
 # seed corpus; fails on any crash, sanitizer report, leak, timeout or failed check:
@@ -7,7 +7,9 @@
 #   engine   fuzz/engine_fuzzer.cc over whole engines (-DSWIM_ENGINE_CHECKS: the core's
 #            invariants after every call, plus bounds), seeds fuzz/corpus-engine/
 # --seconds N (default 60) is split evenly between the two; --runs N runs each N
-# executions; --only runs one of them with the whole budget. Logs: fuzz/out/fuzz.log
+# executions; --only runs one of them with the whole budget. --jobs J runs J processes of
+# each fuzzer at once over the same work corpus (--runs is then the total, split evenly;
+# job k > 1 logs to fuzz.K.log / engine.K.log). Logs: fuzz/out/fuzz.log
 # (decoder) and fuzz/out/engine.log (the tail is printed on failure); discovered inputs go
 # to fuzz/corpus-work/ and fuzz/corpus-engine-work/ (not committed); a crashing input is
 # saved as fuzz/out/crash-* (decoder) or fuzz/out/engine-crash-* (engine): reproduce with
@@ -20,14 +22,16 @@ cd "$(dirname "$0")/.."
 seconds=60
 runs=
 only=
+jobs=1
 make_corpus=0
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
     --make-corpus) make_corpus=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "fuzz: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -62,36 +66,56 @@ if ((make_corpus)); then
   exit 0
 fi
 
-# run NAME LOG ARTIFACT_PREFIX WORK_CORPUS SEED_CORPUS: one fuzzer, checked; 1 on failure.
+# run NAME LOG ARTIFACT_PREFIX WORK_CORPUS SEED_CORPUS: one fuzzer (in $jobs processes), checked;
+# 1 on failure.
 run() {
   local name=$1 log=$2 prefix=$3 work=$4 seeds=$5
   local limit=(-max_total_time="$per") what="$per s"
   if [[ -n $runs ]]; then
-    limit=(-runs="$runs")
+    limit=(-runs="$(((runs + jobs - 1) / jobs))")
     what="$runs runs"
   fi
+  ((jobs > 1)) && what="$what in $jobs jobs"
   echo "fuzz: $name: running for $what from $(find "$seeds" -type f | wc -l) seed(s); log: $log"
-  local rc
+  local logs=() pids=() rcs=() k
+  for ((k = 1; k <= jobs; k++)); do
+    local l=$log
+    ((k > 1)) && l=${log%.log}.$k.log
+    logs+=("$l")
+    # Datagrams are at most 1472 bytes; 4096 leaves room for inputs over the limit.
+    # -timeout: one input taking a second means something is quadratic (or looping).
+    # The first corpus directory receives new inputs, the second (committed seeds) is only read.
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+      "$out/${name}_fuzzer" "${limit[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$prefix" "$work" "$seeds" >"$l" 2>&1 &
+    pids+=($!)
+  done
   set +e
-  # Datagrams are at most 1472 bytes; 4096 leaves room for inputs over the limit.
-  # -timeout: one input taking a second means something is quadratic (or looping).
-  # The first corpus directory receives new inputs, the second (committed seeds) is only read.
-  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-    "$out/${name}_fuzzer" "${limit[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$prefix" "$work" "$seeds" >"$log" 2>&1
-  rc=$?
+  for k in "${!pids[@]}"; do
+    wait "${pids[$k]}"
+    rcs+=($?)
+  done
   set -e
-  local stats cov artifacts
-  stats=$(grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" | tr -s ' \n' ' ' || true)
-  cov=$(grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*" "$log" | tail -n 1 || true)
+  local failed=0 artifacts
   artifacts=$(find "$out" -maxdepth 1 \( -name "${prefix##*/}crash-*" -o -name "${prefix##*/}leak-*" -o -name "${prefix##*/}timeout-*" -o -name "${prefix##*/}oom-*" \) | tr '\n' ' ')
-  if [[ $rc -ne 0 || -n $artifacts ]] ||
-    grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|round-trip mismatch|engine invariant broken|engine_fuzzer:" "$log"; then
-    tail -n 80 "$log"
-    echo "fuzz: $name: FAILED (exit $rc) ${artifacts:+artifacts: $artifacts}"
-    return 1
+  for k in "${!logs[@]}"; do
+    local l=${logs[$k]} rc=${rcs[$k]} stats cov
+    stats=$(grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$l" | tr -s ' \n' ' ' || true)
+    cov=$(grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*" "$l" | tail -n 1 || true)
+    if [[ $rc -ne 0 ]] ||
+      grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|round-trip mismatch|engine invariant broken|engine_fuzzer:" "$l"; then
+      tail -n 80 "$l"
+      echo "fuzz: $name: FAILED (exit $rc, log $l)"
+      failed=1
+    else
+      echo "fuzz: $name: passed: $stats| $cov"
+    fi
+  done
+  if [[ -n $artifacts ]]; then
+    echo "fuzz: $name: FAILED, artifacts: $artifacts"
+    failed=1
   fi
-  echo "fuzz: $name: passed: $stats| $cov"
+  return $failed
 }
 
 per=$seconds
