@@ -105,6 +105,7 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = Object.freeze([
   { name: 'send_queued_total', help: 'Sends that waited for socket buffer space.', type: 'counter', labelNames: [], samples: (s) => one(s.stats.sendQueued) },
   { name: 'receive_errors_total', help: 'Receive errors of the socket.', type: 'counter', labelNames: [], samples: (s) => one(s.stats.receiveErrors) },
   { name: 'pending_events', help: 'Member events waiting for the JavaScript thread (merged per member).', type: 'gauge', labelNames: [], samples: (s) => one(s.stats.pendingEvents) },
+  { name: 'local_health', help: "Lifeguard's local health score: 0 (healthy) to 8; probe timeouts and the round interval stretch by (score + 1).", type: 'gauge', labelNames: [], samples: (s) => one(s.stats.awareness) },
   { name: 'broadcast_targets', help: 'Broadcast addresses the last broadcast() went to.', type: 'gauge', labelNames: [], samples: (s) => one(s.stats.broadcastTargets) },
   { name: 'seed_addresses', help: 'Addresses the seeds option resolved to.', type: 'gauge', labelNames: [], samples: (s) => one(s.stats.seedAddresses) },
   { name: 'seeds_unresolved', help: 'Seeds whose name does not resolve.', type: 'gauge', labelNames: [], samples: (s) => one(s.stats.seedsUnresolved) },

@@ -71,6 +71,8 @@ describe('metrics', () => {
     for (const n of ['indirect_pings_sent_total', 'suspicions_total', 'deaths_total', 'refutations_total', 'ack_timeouts_total', 'pending_events'])
       expect(samples.has(`swim_${n}`), n).toBe(true);
     expect(samples.get('swim_heartbeat_seconds')).toBe(0.2);
+    // Lifeguard's local health: a member that reaches everyone has no reason to doubt itself.
+    expect(samples.get('swim_local_health')).toBe(0);
     // Every definition has a TYPE line, and its type.
     for (const d of METRIC_DEFINITIONS) expect(types.get(`swim_${d.name}`)).toBe(d.type);
     // Counters end in _total, gauges do not.
