@@ -1,5 +1,5 @@
 // Faults between real hosts (network namespaces, test/helpers/netns.ts): a partition longer
-// than death and removal that heals by itself, a minute of 20% datagram loss without a false
+// than death and removal that heals by itself, half a minute of 20% datagram loss without a false
 // death, and restarts under the same name at the same and at a new address.
 //
 // One member process per host, each test creates its own instances (new ports) and closes
@@ -10,8 +10,8 @@ import { waitFor } from './helpers/wait';
 
 const netns = requireNetns();
 
-/** The loss scenario's length; a minute, as a real network's bad minute. */
-const LOSS_SECONDS = Number(process.env.SWIM_NETNS_LOSS_SECONDS || 60);
+/** The loss scenario's length: a real network's bad half-minute (set the variable for longer). */
+const LOSS_SECONDS = Number(process.env.SWIM_NETNS_LOSS_SECONDS || 30);
 
 describe.skipIf(!netns.available)('netns: faults between hosts', () => {
   let lab: NetLab;
