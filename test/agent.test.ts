@@ -5,26 +5,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Swim } from '../src/index';
 import type { MemberJSON } from '../src/member';
 import { CLI, getJson, startAgent } from './helpers/agent';
 import { Child } from './helpers/child';
+import { membersForFile } from './helpers/members';
 import { waitFor } from './helpers/wait';
 
-const fast = { heartbeatRate: 0.2, ackTimeout: 0.3 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swim-agent-'));
-const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-function member(opts: Partial<ConstructorParameters<typeof Swim>[0]> = {}): Swim {
-  const s = new Swim({ uri: '127.0.0.1:0', ...fast, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { member, cleanup } = membersForFile();
+cleanup(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 type Members = { uuid: string; uri: string; members: MemberJSON[] };
 
@@ -35,7 +26,7 @@ describe('swim-native agent', () => {
       ['--uri=127.0.0.1:0', '--name', 'agent-one', `--seeds=${peer.uri}`, '--payload', '{"role":"agent","n":1}', '--heartbeat=0.2', '--ack-timeout', '0.3'],
       { NODE_DEBUG: 'swim-native' },
     );
-    cleanups.push(() => a.child.kill());
+    cleanup(() => a.child.kill());
     expect(a.uuid).toBe(Swim.uuidFromName('agent-one'));
     expect(a.child.stdout).toMatch(/heartbeat 0\.2 s, ack timeout 0\.3 s, codec none/);
 
@@ -98,7 +89,7 @@ describe('swim-native agent', () => {
       SWIM_HEARTBEAT: '0.2',
       SWIM_NAME: 'from-env',
     });
-    cleanups.push(() => a.child.kill());
+    cleanup(() => a.child.kill());
     expect(a.uuid).toBe(Swim.uuidFromName('from-env'));
     expect(a.child.stdout).toMatch(/heartbeat 0\.2 s, ack timeout 0\.3 s, codec aes-gcm/);
     const body = await waitFor(async () => {

@@ -2,24 +2,16 @@
 // adapter register the same definitions; the engine's suspicion/death counters; the agent's
 // GET /metrics.
 import { createRequire } from 'node:module';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { METRIC_DEFINITIONS, registerSwimMetrics, renderMetrics, Swim, type PromClientModule } from '../src/index';
 import { getJson, startAgent } from './helpers/agent';
+import { membersForFile } from './helpers/members';
 import { waitFor } from './helpers/wait';
 
 const promClient = createRequire(__filename)('prom-client') as PromClientModule & {
   Registry: new () => { metrics(): Promise<string>; getMetricsAsJSON(): Promise<Array<{ name: string }>> } & PromClientModule['register'];
 };
-const fast = { heartbeatRate: 0.2, ackTimeout: 0.3 };
-const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-function member(opts: Partial<ConstructorParameters<typeof Swim>[0]> = {}): Swim {
-  const s = new Swim({ uri: '127.0.0.1:0', ...fast, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { member, cleanup } = membersForFile();
 
 // name{labels} -> value, from Prometheus text; checks every line's syntax.
 function parseText(text: string): { samples: Map<string, number>; types: Map<string, string> } {
@@ -126,7 +118,7 @@ describe('metrics', () => {
   it('the agent serves GET /metrics in the text format 0.0.4', async () => {
     const [m] = await cluster(2);
     const agent = await startAgent(['--uri', '127.0.0.1:0', '--seeds', m.uri, '--heartbeat', '0.2', '--ack-timeout', '0.3']);
-    cleanups.push(() => agent.child.kill());
+    cleanup(() => agent.child.kill());
     const text = await waitFor(async () => {
       const res = await fetch(`${agent.url}metrics`);
       expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');

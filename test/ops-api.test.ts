@@ -2,22 +2,14 @@
 // (swim-native:member, :drop, :cipher, :conflict).
 import dgram from 'node:dgram';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Swim, type MembershipChange } from '../src/index';
 import { summarizeEvents } from '../src/change';
 import { MemberEvent, EventMask, type Member } from '../src/member';
+import { membersForFile } from './helpers/members';
 import { waitFor } from './helpers/wait';
 
-const fast = { heartbeatRate: 0.2, ackTimeout: 0.3 };
-const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-function member(opts: Partial<ConstructorParameters<typeof Swim>[0]> = {}): Swim {
-  const s = new Swim({ uri: '127.0.0.1:0', ...fast, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { member, cleanup } = membersForFile();
 
 async function sendTo(uri: string, bytes: Buffer): Promise<void> {
   const [host, port] = uri.split(':');
@@ -86,7 +78,7 @@ describe('diagnostics channels', () => {
       diagnosticsChannel.subscribe(`swim-native:${k}`, fn);
       return () => diagnosticsChannel.unsubscribe(`swim-native:${k}`, fn);
     });
-    cleanups.push(() => subs.forEach((u) => u()));
+    cleanup(() => subs.forEach((u) => u()));
     const a = member();
     const b = member({ seeds: [a.uri] });
     await waitFor(() => got.member.some((m) => m.swim === a && (m.event as MemberEvent).member.uuid === b.uuid), 10_000, {
