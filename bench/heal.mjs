@@ -13,29 +13,12 @@
 //     sees all the others alive again.
 // Protocol settings are the defaults (heartbeat 0.5 s, ack timeout 0.5 s).
 // Needs root, iproute2 and nftables, and the compiled package (npm run build).
-import { createRequire, Module } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadHarness, withLab } from './lib/netns.mjs';
 
-const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** Loads test/helpers/netns.ts as CommonJS, transpiled with the project's typescript. */
-function loadHarness(root) {
-  const ts = require('typescript');
-  const filename = path.join(root, 'test/helpers/netns.ts');
-  const { outputText } = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-    fileName: filename,
-  });
-  const m = new Module(filename);
-  m.filename = filename;
-  m.paths = Module._nodeModulePaths(path.dirname(filename));
-  m._compile(outputText, filename);
-  return m.exports;
-}
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4', 'h5'];
 const SIDE_A = ['h1', 'h2'];
@@ -84,10 +67,9 @@ export async function run(options = {}) {
     console.log(`heal: skipped: ${avail.reason}`);
     return [];
   }
-  const lab = await harness.NetLab.create({ hosts: HOSTS, subnet: 90 });
   const joinRows = [];
   const healRows = [];
-  try {
+  await withLab(harness, { hosts: HOSTS, subnet: 90 }, async (lab) => {
     const procs = new Map();
     for (const h of HOSTS) procs.set(h, await lab.spawn(h));
     let port = 3301;
@@ -143,9 +125,7 @@ export async function run(options = {}) {
       await closeAll(insts);
       port += 100;
     }
-  } finally {
-    await lab.destroy();
-  }
+  });
   void median;
   return [
     { title: 'join through a seed list (5 namespaces)', note: 'full mesh: from creating every member with seeds [h1:3301, h2:3301]; join(): one more member, without seeds', rows: joinRows },

@@ -1,5 +1,5 @@
-// npm run bench [-- NAME...] [--seconds S] [--partition P] [--json]   (S: per case, for modules
-// that take it; P: heal's partition length in seconds)
+// npm run bench [-- NAME...] [--seconds S] [--partition P] [--flap F] [--json]   (S: per case, for
+// modules that take it; P: heal's partition length in seconds; F: flapping's length in seconds)
 // Runs every registered benchmark module (or the named ones) and prints its tables.
 // A module exports `run(options)` resolving either to tables [{ title, note?, rows }] that
 // this runner prints, or to { rows } after printing its own report (options.quiet: don't).
@@ -15,6 +15,7 @@ const suites = {
   sim: () => import('./sim.mjs'),
   cluster: () => import('./cluster.mjs'),
   heal: () => import('./heal.mjs'),
+  flapping: () => import('./flapping.mjs'),
 };
 
 function printTable({ title, note, rows }) {
@@ -34,11 +35,13 @@ const args = process.argv.slice(2);
 let seconds = 1;
 let json = false;
 let partition;
+let flap;
 const names = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--seconds') seconds = Number(args[++i]);
   else if (args[i] === '--json') json = true;
   else if (args[i] === '--partition') partition = Number(args[++i]);
+  else if (args[i] === '--flap') flap = Number(args[++i]);
   else names.push(args[i]);
 }
 for (const n of names) {
@@ -54,7 +57,7 @@ console.log(`swim-native benchmarks — node ${process.version}, ${process.platf
 for (const n of names.length ? names : Object.keys(suites)) {
   const mod = await suites[n]();
   if (!json) console.log(`\n# ${n}`);
-  const out = await mod.run({ seconds, partition, quiet: json, root: path.join(here, '..') });
+  const out = await mod.run({ seconds, partition, flap, quiet: json, root: path.join(here, '..') });
   results[n] = out;
   if (!json && Array.isArray(out)) for (const t of out) printTable(t);
 }

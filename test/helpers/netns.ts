@@ -4,6 +4,7 @@
 //   const p = await lab.spawn('h1');                 // `ip netns exec <ns> node netns-member.cjs`
 //   await p.create('a', { uri: `${lab.addr('h1')}:3301` });
 //   await lab.partition(['h1'], ['h2', 'h3']); await lab.heal(); await lab.loss('all', 20);
+//   await lab.isolate(['h3'], true);                 // h3's network down, both ways
 //   await lab.destroy();                             // also on process exit
 //
 // The network: a namespace `<prefix>br` holding a bridge, and per host a namespace
@@ -17,7 +18,8 @@
 // Faults are nftables rules inside the host namespaces (table `inet swn`): a partition drops
 // UDP to and from the other side's addresses, loss drops a share of the UDP datagrams each
 // host receives (`numgen random mod 100 < pct`), so a datagram crossing the bridge is lost
-// with probability pct.
+// with probability pct, isolate drops every UDP datagram a host sends or receives on eth0
+// (its network down, both ways; loopback untouched).
 //
 // Needs root, `ip` (iproute2) and `nft` (nftables): requireNetns() skips locally with a
 // message and throws under CI, as requireTarantool() does.
@@ -292,6 +294,8 @@ export class NetLab {
       '  chain part_in { type filter hook input priority 0; policy accept; }',
       '  chain part_out { type filter hook output priority 0; policy accept; }',
       '  chain loss_in { type filter hook input priority 10; policy accept; }',
+      '  chain iso_in { type filter hook input priority 5; policy accept; }',
+      '  chain iso_out { type filter hook output priority 5; policy accept; }',
       '}',
     ].join('\n'));
     this.#writeHostsFiles();
@@ -356,6 +360,23 @@ export class NetLab {
       ? `\nadd rule inet swn loss_in iif != lo meta l4proto udp counter\nadd rule inet swn loss_in iif != lo meta l4proto udp numgen random mod 100 < ${pct} counter drop`
       : '';
     await Promise.all(this.#hostsOf(names).map((h) => this.nft(h.name, `flush chain inet swn loss_in${rules}`)));
+  }
+
+  /** Switches each listed host's network off (every UDP datagram in or out of eth0 dropped) or back on. */
+  async isolate(names: string[] | 'all', on: boolean): Promise<void> {
+    const rules = on
+      ? '\nadd rule inet swn iso_in iif != lo meta l4proto udp counter drop\nadd rule inet swn iso_out oif != lo meta l4proto udp counter drop'
+      : '';
+    await Promise.all(this.#hostsOf(names).map((h) => this.nft(h.name, `flush chain inet swn iso_in\nflush chain inet swn iso_out${rules}`)));
+  }
+
+  /** Datagrams isolate() dropped on a host since it was last switched on: received, sent. */
+  async isolationCounters(name: string): Promise<{ in: number; out: number }> {
+    const dropped = async (chain: string) => {
+      const out = JSON.parse(await this.exec(name, [this.#nft, '-j', 'list', 'chain', 'inet', 'swn', chain])) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
+      return out.nftables.reduce((n, x) => n + (x.rule?.expr.find((e) => e.counter)?.counter?.packets ?? 0), 0);
+    };
+    return { in: await dropped('iso_in'), out: await dropped('iso_out') };
   }
 
   /** Datagrams a host received from other hosts and dropped since its last loss() call. */
