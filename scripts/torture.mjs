@@ -78,20 +78,19 @@ function runOne(seed, ops, timeoutMs) {
     child.stderr.setEncoding('utf8').on('data', (d) => {
       stderr += d;
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': only then has all of the child's stdout been read (under load the
+    // exit can be seen before the last line, the ending's announcement).
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      // Let the pipes drain.
-      setImmediate(() => {
-        const ms = Date.now() - t0;
-        const problems = [];
-        if (signal) problems.push(`killed by ${signal}${Date.now() - t0 >= timeoutMs ? ' (timeout)' : ''}`);
-        if (!ending) problems.push('never announced its ending');
-        else if (code !== ending.code) problems.push(`exit code ${code}, announced ${ending.code} (${ending.how})`);
-        if (CRASH.test(stderr)) problems.push('crash report on stderr');
-        const failed = stdout.split('\n').find((l) => l.includes('"type":"failed"'));
-        if (failed) problems.push(`child failed: ${failed}`);
-        resolve({ seed, code, signal, ms, how: ending?.how, problems, stdout, stderr });
-      });
+      const ms = Date.now() - t0;
+      const problems = [];
+      if (signal) problems.push(`killed by ${signal}${Date.now() - t0 >= timeoutMs ? ' (timeout)' : ''}`);
+      if (!ending) problems.push('never announced its ending');
+      else if (code !== ending.code) problems.push(`exit code ${code}, announced ${ending.code} (${ending.how})`);
+      if (CRASH.test(stderr)) problems.push('crash report on stderr');
+      const failed = stdout.split('\n').find((l) => l.includes('"type":"failed"'));
+      if (failed) problems.push(`child failed: ${failed}`);
+      resolve({ seed, code, signal, ms, how: ending?.how, problems, stdout, stderr });
     });
   });
 }
