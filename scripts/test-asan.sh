@@ -52,7 +52,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
 # The lifecycle fixtures (test/fixtures/lifecycle) run every scenario at half their counts
 # under the sanitizer, which is several times slower (thousands of threads and sockets).
 export SWIM_LIFECYCLE_SCALE=${SWIM_LIFECYCLE_SCALE:-0.5}
-# The 20%-loss minute of the network-namespace tests proves a protocol property, checked by
+# The 20%-loss half-minute of the network-namespace tests proves a protocol property, checked by
 # the plain run; under the sanitizer a shorter spell exercises the same code.
 export SWIM_NETNS_LOSS_SECONDS=${SWIM_NETNS_LOSS_SECONDS:-15}
 
