@@ -1,5 +1,5 @@
-// npm run bench [-- NAME...] [--seconds S] [--partition P] [--json]   (S: per case, for modules
-// that take it; P: heal's partition length in seconds)
+// npm run bench [-- NAME...] [--seconds S] [--partition P] [--mode M] [--json]   (S: per case, for modules
+// that take it; P: heal's partition length in seconds; M: a module's variant, cluster: procs)
 // Runs every registered benchmark module (or the named ones) and prints its tables.
 // A module exports `run(options)` resolving either to tables [{ title, note?, rows }] that
 // this runner prints, or to { rows } after printing its own report (options.quiet: don't).
@@ -34,11 +34,13 @@ const args = process.argv.slice(2);
 let seconds = 1;
 let json = false;
 let partition;
+let mode;
 const names = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--seconds') seconds = Number(args[++i]);
   else if (args[i] === '--json') json = true;
   else if (args[i] === '--partition') partition = Number(args[++i]);
+  else if (args[i] === '--mode') mode = args[++i];
   else names.push(args[i]);
 }
 for (const n of names) {
@@ -54,7 +56,7 @@ console.log(`swim-native benchmarks — node ${process.version}, ${process.platf
 for (const n of names.length ? names : Object.keys(suites)) {
   const mod = await suites[n]();
   if (!json) console.log(`\n# ${n}`);
-  const out = await mod.run({ seconds, partition, quiet: json, root: path.join(here, '..') });
+  const out = await mod.run({ seconds, partition, mode, quiet: json, root: path.join(here, '..') });
   results[n] = out;
   if (!json && Array.isArray(out)) for (const t of out) printTable(t);
 }
