@@ -1,8 +1,9 @@
 // Real clusters on 127.0.0.1, swim-native next to happn-swim (pure-JavaScript SWIM) in the
 // same run and with the same protocol settings (bench/lib/cluster-adapters.cjs):
 //
-//   npm run bench -- cluster [--seconds S] [--mode procs]
-//   (S: steady-state window, default 10; --mode procs: only the one-member-per-process table)
+//   npm run bench -- cluster [--seconds S] [--mode procs] [--base DIR]
+//   (S: steady-state window, default 10; --mode procs: only the one-member-per-process table;
+//   DIR: another built checkout of swim-native, an extra column of that table)
 //
 // For N = 20 and 50 members in this process: time to a full mesh from a chain bootstrap
 // (member k knows only member k-1), CPU seconds per member per minute and bytes sent per
@@ -254,7 +255,7 @@ function procMember(libName, peer, n, root) {
   return lineChannel(proc, libName);
 }
 
-async function procScenario(libName, n, windowS, root) {
+export async function procScenario(libName, n, windowS, root) {
   const members = [];
   try {
     for (let i = 0; i < n; i++) {
@@ -287,6 +288,7 @@ async function procScenario(libName, n, windowS, root) {
     return {
       cpuUsPerMemberS: usPerS(total),
       workerUsPerMemberS: byName['swim-worker'] === undefined ? null : usPerS(byName['swim-worker']),
+      mainUsPerMemberS: usPerS(byName.main ?? 0),
       threads: Object.fromEntries(Object.entries(byName).map(([k, v]) => [k, Number(usPerS(v).toFixed(1))])),
       bytesPerMemberS: sent1 && (sent1.bytes - sent0.bytes) / n / wall,
       packetsPerMemberS: sent1 && (sent1.packets - sent0.packets) / n / wall,
@@ -299,35 +301,39 @@ async function procScenario(libName, n, windowS, root) {
 }
 
 /** The per-process table: CPU and bytes per member, each library in its own run. */
-export async function runProcs({ windowS, log, root, reps = 2 }) {
-  const runs = Object.fromEntries(PROC_LIBS.map((lib) => [lib, []]));
+export async function runProcs({ windowS, log, root, base, reps = 2 }) {
+  // Columns: [name, library, package root]; `base`: another checkout of swim-native (built),
+  // measured in the same run for a before/after.
+  const cols = PROC_LIBS.map((lib) => [lib, lib, root]);
+  if (base) cols.splice(1, 0, [`swim-native @ ${path.basename(path.resolve(base))}`, 'swim-native', path.resolve(base)]);
+  const runs = Object.fromEntries(cols.map(([name]) => [name, []]));
   for (let rep = 0; rep < reps; rep++)
-    for (const lib of PROC_LIBS) {
+    for (const [name, lib, libRoot] of cols) {
       if (lib === 'tarantool' && !hasTarantool()) continue;
-      log(`  ${lib}, ${PROC_N} members, one per process, run ${rep + 1}/${reps} ...`);
-      const r = await procScenario(lib, PROC_N, windowS, root);
-      runs[lib].push(r);
+      log(`  ${name}, ${PROC_N} members, one per process, run ${rep + 1}/${reps} ...`);
+      const r = await procScenario(lib, PROC_N, windowS, libRoot);
+      runs[name].push(r);
       log(`    ${JSON.stringify(r, (k, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v))}`);
     }
-  const cell = (lib, key, d) => {
-    const st = summarize(runs[lib], key);
+  const cell = (name, key, d) => {
+    const st = summarize(runs[name], key);
     return st.n > 1 && st.value !== null ? `${fmt(st.value, d)} (${fmt(st.min, d)}–${fmt(st.max, d)})` : fmt(st.value, d);
   };
-  const row = (metric, key, d) => ({
+  const row = (metric, key, d, withRatio = false) => ({
     metric,
-    ...Object.fromEntries(PROC_LIBS.map((lib) => [lib, runs[lib].length ? cell(lib, key, d) : 'not run'])),
-    'tarantool ÷ swim-native': ratio(summarize(runs.tarantool, 'cpuUsPerMemberS').value, summarize(runs['swim-native'], key).value),
+    ...Object.fromEntries(cols.map(([name]) => [name, runs[name].length ? cell(name, key, d) : 'not run'])),
+    'swim-native ÷ tarantool': withRatio ? ratio(summarize(runs['swim-native'], key).value, summarize(runs.tarantool, key).value) : 'n/a',
   });
-  const cpu = row('CPU µs per member per s (whole process)', 'cpuUsPerMemberS', 0);
-  const worker = row('  ... swim-worker thread only', 'workerUsPerMemberS', 0);
-  worker['tarantool ÷ swim-native'] = 'n/a';
-  const bytes = row('bytes sent per member per s', 'bytesPerMemberS', 0);
-  const packets = row('packets sent per member per s', 'packetsPerMemberS', 2);
-  bytes['tarantool ÷ swim-native'] = packets['tarantool ÷ swim-native'] = 'n/a';
   return {
     title: `${PROC_N} members on 127.0.0.1, one process each, chain bootstrap`,
     note: `median (min–max) of ${reps} runs of a ${windowS} s window (thread run time from /proc/PID/task/*/schedstat); tarantool counts no bytes sent`,
-    rows: [cpu, worker, bytes, packets],
+    rows: [
+      row('CPU µs per member per s (whole process)', 'cpuUsPerMemberS', 0, true),
+      row('  ... swim-worker thread only', 'workerUsPerMemberS', 0),
+      row('  ... main (JavaScript) thread', 'mainUsPerMemberS', 0),
+      row('bytes sent per member per s', 'bytesPerMemberS', 0),
+      row('packets sent per member per s', 'packetsPerMemberS', 2),
+    ],
   };
 }
 
@@ -359,7 +365,7 @@ export async function run(options = {}) {
   const log = options.quiet ? () => {} : (s) => console.log(s);
   log(`settings for both: heartbeat ${SETTINGS.heartbeat} s, ack timeout ${SETTINGS.ackTimeout} s, ` +
     `${SETTINGS.indirect} indirect-ping proxies, ${SETTINGS.suspectTime} s of suspicion; steady window ${windowS} s`);
-  if (options.mode === 'procs') return [await runProcs({ windowS, log, root })];
+  if (options.mode === 'procs') return [await runProcs({ windowS, log, root, base: options.base })];
   const tables = [];
   for (const n of SIZES) {
     const runs = Object.fromEntries(LIBS.map((lib) => [lib, []]));
@@ -413,7 +419,7 @@ export async function run(options = {}) {
       'alive everywhere after unblock (s)': blocked[lib].aliveAgainS === null ? 'not within 15 s' : fmt(blocked[lib].aliveAgainS),
     })),
   });
-  tables.push(await runProcs({ windowS, log, root }));
+  tables.push(await runProcs({ windowS, log, root, base: options.base }));
   return tables;
 }
 
