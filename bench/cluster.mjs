@@ -1,7 +1,9 @@
 // Real clusters on 127.0.0.1, swim-native next to happn-swim (pure-JavaScript SWIM) in the
 // same run and with the same protocol settings (bench/lib/cluster-adapters.cjs):
 //
-//   npm run bench -- cluster [--seconds S]     (S: steady-state window, default 10)
+//   npm run bench -- cluster [--seconds S] [--mode procs] [--base DIR]
+//   (S: steady-state window, default 10; --mode procs: only the one-member-per-process table;
+//   DIR: another built checkout of swim-native, an extra column of that table)
 //
 // For N = 20 and 50 members in this process: time to a full mesh from a chain bootstrap
 // (member k knows only member k-1), CPU seconds per member per minute and bytes sent per
@@ -11,7 +13,8 @@
 // peers suspect it or declare it dead, although it never failed.
 //
 // Needs the compiled package (npm run build) and the devDependency happn-swim.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +115,11 @@ function childMember(libName, peer, root) {
   const proc = spawn(process.execPath, [path.join(here, 'lib', 'blocked-child.cjs'), libName, JSON.stringify(SETTINGS), JSON.stringify(peer), root], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  return lineChannel(proc, libName);
+}
+
+/** JSON lines from a child's stdout; next(type) takes the oldest line of that type not yet taken. */
+function lineChannel(proc, name) {
   const lines = [];
   const waiters = [];
   let buf = '';
@@ -121,19 +129,31 @@ function childMember(libName, peer, root) {
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = JSON.parse(buf.slice(0, nl));
       buf = buf.slice(nl + 1);
-      lines.push(line);
-      for (const w of waiters.splice(0)) if (!w(line)) waiters.push(w);
+      const w = waiters.findIndex((f) => f(line));
+      if (w >= 0) waiters.splice(w, 1);
+      else lines.push(line);
     }
+  });
+  let exited = null;
+  proc.once('exit', (code, signal) => {
+    exited = new Error(`${name} child exited (${signal ?? code})`);
+    for (const w of waiters.splice(0)) w(null);
   });
   return {
     proc,
-    send: (l) => proc.stdin.write(`${l}\n`),
+    send: (l) => proc.stdin.write(`${l}\n`, () => {}),
     next(type, limitMs = LIMIT_MS) {
-      const found = lines.find((l) => l.type === type);
-      if (found) return Promise.resolve(found);
+      const i = lines.findIndex((l) => l.type === type);
+      if (i >= 0) return Promise.resolve(lines.splice(i, 1)[0]);
+      if (exited) return Promise.reject(exited);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${libName} child: no ${type} within ${limitMs} ms`)), limitMs);
+        const timer = setTimeout(() => reject(new Error(`${name} child: no ${type} within ${limitMs} ms`)), limitMs);
         waiters.push((l) => {
+          if (l === null) {
+            clearTimeout(timer);
+            reject(exited);
+            return true;
+          }
           if (l.type !== type) return false;
           clearTimeout(timer);
           resolve(l);
@@ -189,6 +209,143 @@ async function blockedScenario(libName, root) {
   return out;
 }
 
+// --- one member per process -------------------------------------------------------------
+
+const PROC_LIBS = ['swim-native', 'tarantool', 'happn-swim'];
+const PROC_N = 20;
+const PROC_SETTLE_MS = 20_000;
+
+/** Run time (ns) of each thread of pid, by thread id, with its name (/proc/PID/task/TID). */
+function threadTimes(pid) {
+  const out = new Map();
+  let tids = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const ns = Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      // The main thread by its role: node names its other threads "node" too.
+      const name = tid === String(pid) ? 'main' : fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { ns, name });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** ns of run time per thread name between two threadTimes() samples of one process. */
+function threadDelta(before, after) {
+  const byName = {};
+  for (const [tid, { ns, name }] of after) byName[name] = (byName[name] ?? 0) + ns - (before.get(tid)?.ns ?? 0);
+  return byName;
+}
+
+function procMember(libName, peer, n, root) {
+  const settings = JSON.stringify(SETTINGS);
+  const argv = libName === 'tarantool'
+    ? ['tarantool', [path.join(here, 'lib', 'proc-member.lua'), settings, JSON.stringify(peer), String(n)]]
+    : [process.execPath, [path.join(here, 'lib', 'proc-member.cjs'), libName, settings, JSON.stringify(peer), String(n), root]];
+  const env = { ...process.env };
+  delete env.LD_PRELOAD; // tarantool 2.6 hangs with a preloaded sanitizer runtime
+  const proc = spawn(argv[0], argv[1], { stdio: ['pipe', 'pipe', 'inherit'], env });
+  return lineChannel(proc, libName);
+}
+
+export async function procScenario(libName, n, windowS, root) {
+  const members = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const m = procMember(libName, i ? members[i - 1].addr : null, n, root);
+      members.push(m);
+      m.addr = (await m.next('ready')).addr;
+    }
+    await Promise.all(members.map((m) => m.next('mesh')));
+    // A fresh node process keeps compiling and collecting for a while after start-up.
+    await sleep(PROC_SETTLE_MS);
+    const canCount = libName !== 'tarantool';
+    const sent = async () => {
+      if (!canCount) return null;
+      const lines = await Promise.all(members.map((m) => { m.send('sent'); return m.next('sent'); }));
+      return lines.reduce((a, l) => ({ packets: a.packets + l.packets, bytes: a.bytes + l.bytes }), { packets: 0, bytes: 0 });
+    };
+    const sent0 = await sent();
+    const t0 = members.map((m) => threadTimes(m.proc.pid));
+    const w0 = performance.now();
+    await sleep(windowS * 1000);
+    const t1 = members.map((m) => threadTimes(m.proc.pid));
+    const wall = (performance.now() - w0) / 1000;
+    const sent1 = await sent();
+    const byName = {};
+    members.forEach((m, i) => {
+      for (const [name, ns] of Object.entries(threadDelta(t0[i], t1[i]))) byName[name] = (byName[name] ?? 0) + ns;
+    });
+    const usPerS = (ns) => ns / 1000 / n / wall;
+    const total = Object.values(byName).reduce((a, b) => a + b, 0);
+    return {
+      cpuUsPerMemberS: usPerS(total),
+      workerUsPerMemberS: byName['swim-worker'] === undefined ? null : usPerS(byName['swim-worker']),
+      mainUsPerMemberS: usPerS(byName.main ?? 0),
+      threads: Object.fromEntries(Object.entries(byName).map(([k, v]) => [k, Number(usPerS(v).toFixed(1))])),
+      bytesPerMemberS: sent1 && (sent1.bytes - sent0.bytes) / n / wall,
+      packetsPerMemberS: sent1 && (sent1.packets - sent0.packets) / n / wall,
+    };
+  } finally {
+    for (const m of members) m.send('exit');
+    await Promise.all(members.map((m) => Promise.race([new Promise((r) => m.proc.once('exit', r)), sleep(3000)])));
+    for (const m of members) if (m.proc.exitCode === null) m.proc.kill('SIGKILL');
+  }
+}
+
+/** The per-process table: CPU and bytes per member, each library in its own run. */
+export async function runProcs({ windowS, log, root, base, reps = 2 }) {
+  // Columns: [name, library, package root]; `base`: another checkout of swim-native (built),
+  // measured in the same run for a before/after.
+  const cols = PROC_LIBS.map((lib) => [lib, lib, root]);
+  if (base) cols.splice(1, 0, [`swim-native @ ${path.basename(path.resolve(base))}`, 'swim-native', path.resolve(base)]);
+  const runs = Object.fromEntries(cols.map(([name]) => [name, []]));
+  for (let rep = 0; rep < reps; rep++)
+    for (const [name, lib, libRoot] of cols) {
+      if (lib === 'tarantool' && !hasTarantool()) continue;
+      log(`  ${name}, ${PROC_N} members, one per process, run ${rep + 1}/${reps} ...`);
+      const r = await procScenario(lib, PROC_N, windowS, libRoot);
+      runs[name].push(r);
+      log(`    ${JSON.stringify(r, (k, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v))}`);
+    }
+  const cell = (name, key, d) => {
+    const st = summarize(runs[name], key);
+    return st.n > 1 && st.value !== null ? `${fmt(st.value, d)} (${fmt(st.min, d)}–${fmt(st.max, d)})` : fmt(st.value, d);
+  };
+  const row = (metric, key, d, withRatio = false) => ({
+    metric,
+    ...Object.fromEntries(cols.map(([name]) => [name, runs[name].length ? cell(name, key, d) : 'not run'])),
+    'swim-native ÷ tarantool': withRatio ? ratio(summarize(runs['swim-native'], key).value, summarize(runs.tarantool, key).value) : 'n/a',
+  });
+  return {
+    title: `${PROC_N} members on 127.0.0.1, one process each, chain bootstrap`,
+    note: `median (min–max) of ${reps} runs of a ${windowS} s window (thread run time from /proc/PID/task/*/schedstat); tarantool counts no bytes sent`,
+    rows: [
+      row('CPU µs per member per s (whole process)', 'cpuUsPerMemberS', 0, true),
+      row('  ... swim-worker thread only', 'workerUsPerMemberS', 0),
+      row('  ... main (JavaScript) thread', 'mainUsPerMemberS', 0),
+      row('bytes sent per member per s', 'bytesPerMemberS', 0),
+      row('packets sent per member per s', 'packetsPerMemberS', 2),
+    ],
+  };
+}
+
+function hasTarantool() {
+  try {
+    execFileSync('tarantool', ['-e', "require('swim') os.exit(0)"], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const fmt = (v, d = 2) => (v === null || v === undefined ? 'n/a' : Number(v).toFixed(d));
 const median = (xs) => {
   const v = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
@@ -208,6 +365,7 @@ export async function run(options = {}) {
   const log = options.quiet ? () => {} : (s) => console.log(s);
   log(`settings for both: heartbeat ${SETTINGS.heartbeat} s, ack timeout ${SETTINGS.ackTimeout} s, ` +
     `${SETTINGS.indirect} indirect-ping proxies, ${SETTINGS.suspectTime} s of suspicion; steady window ${windowS} s`);
+  if (options.mode === 'procs') return [await runProcs({ windowS, log, root, base: options.base })];
   const tables = [];
   for (const n of SIZES) {
     const runs = Object.fromEntries(LIBS.map((lib) => [lib, []]));
@@ -261,6 +419,7 @@ export async function run(options = {}) {
       'alive everywhere after unblock (s)': blocked[lib].aliveAgainS === null ? 'not within 15 s' : fmt(blocked[lib].aliveAgainS),
     })),
   });
+  tables.push(await runProcs({ windowS, log, root, base: options.base }));
   return tables;
 }
 

@@ -1,5 +1,7 @@
-// npm run bench [-- NAME...] [--seconds S] [--partition P] [--flap F] [--json]   (S: per case, for
-// modules that take it; P: heal's partition length in seconds; F: flapping's length in seconds)
+// npm run bench [-- NAME...] [--seconds S] [--partition P] [--flap F] [--mode M] [--base DIR] [--json]
+// (S: per case, for modules that take it; P: heal's partition length in seconds; F: flapping's
+// length in seconds; M: a module's variant, cluster: procs; DIR: cluster, another built checkout
+// for a before/after column)
 // Runs every registered benchmark module (or the named ones) and prints its tables.
 // A module exports `run(options)` resolving either to tables [{ title, note?, rows }] that
 // this runner prints, or to { rows } after printing its own report (options.quiet: don't).
@@ -36,12 +38,16 @@ let seconds = 1;
 let json = false;
 let partition;
 let flap;
+let mode;
+let base;
 const names = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--seconds') seconds = Number(args[++i]);
   else if (args[i] === '--json') json = true;
   else if (args[i] === '--partition') partition = Number(args[++i]);
   else if (args[i] === '--flap') flap = Number(args[++i]);
+  else if (args[i] === '--mode') mode = args[++i];
+  else if (args[i] === '--base') base = args[++i];
   else names.push(args[i]);
 }
 for (const n of names) {
@@ -57,7 +63,7 @@ console.log(`swim-native benchmarks — node ${process.version}, ${process.platf
 for (const n of names.length ? names : Object.keys(suites)) {
   const mod = await suites[n]();
   if (!json) console.log(`\n# ${n}`);
-  const out = await mod.run({ seconds, partition, flap, quiet: json, root: path.join(here, '..') });
+  const out = await mod.run({ seconds, partition, flap, mode, base, quiet: json, root: path.join(here, '..') });
   results[n] = out;
   if (!json && Array.isArray(out)) for (const t of out) printTable(t);
 }

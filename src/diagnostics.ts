@@ -4,7 +4,8 @@
 // Member events and conflicts are published as they are delivered. Drops and cipher
 // failures are not reported per datagram by the native worker (that would cost a thread
 // hop per bad packet); they are published from the deltas of stats(), read once per
-// DIAGNOSTICS_INTERVAL_MS while the channel has subscribers (docs/operations.md).
+// DIAGNOSTICS_INTERVAL_MS while the channel has subscribers (docs/operations.md); with none,
+// no timer runs.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
 import type { MemberEvent } from './member';
@@ -82,8 +83,32 @@ function publishDeltas(swim: Swim, stats: SwimStats): void {
   }
 }
 
+const subscribed = (): boolean => dropChannel.hasSubscribers || cipherChannel.hasSubscribers;
+
+// The timer runs only while a Swim is open and the drop or cipher channel has a subscriber:
+// an idle process must not wake its JavaScript thread every second for nothing.
+function startTimer(): void {
+  if (timer !== null || watched.size === 0 || !subscribed()) return;
+  timer = setInterval(tick, DIAGNOSTICS_INTERVAL_MS);
+  timer.unref();
+}
+
+// diagnostics_channel tells nobody about a new subscriber, so the two channels are hooked:
+// both diagnosticsChannel.subscribe(name, fn) and channel.subscribe(fn) call the channel's
+// own subscribe method.
+for (const channel of [dropChannel, cipherChannel]) {
+  Object.defineProperty(channel, 'subscribe', {
+    configurable: true,
+    writable: true,
+    value(onMessage: (message: unknown, name: string | symbol) => void): void {
+      (Object.getPrototypeOf(channel) as typeof channel).subscribe.call(channel, onMessage);
+      startTimer();
+    },
+  });
+}
+
 function tick(): void {
-  const active = dropChannel.hasSubscribers || cipherChannel.hasSubscribers;
+  const active = subscribed();
   for (const ref of watched) {
     const swim = ref.deref();
     if (swim === undefined || swim.closed) {
@@ -100,7 +125,7 @@ function tick(): void {
       watched.delete(ref);
     }
   }
-  if (watched.size === 0 && timer !== null) {
+  if ((watched.size === 0 || !active) && timer !== null) {
     clearInterval(timer);
     timer = null;
   }
@@ -111,10 +136,7 @@ export function watch(swim: Swim): void {
   const ref = new WeakRef(swim);
   refs.set(swim, ref);
   watched.add(ref);
-  if (timer === null) {
-    timer = setInterval(tick, DIAGNOSTICS_INTERVAL_MS);
-    timer.unref();
-  }
+  startTimer();
 }
 
 /** @internal The Swim closes: its last deltas (final counters) are published, then it is forgotten. */

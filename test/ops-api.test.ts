@@ -96,4 +96,17 @@ describe('diagnostics channels', () => {
       return got.cipher.some((m) => m.swim === e && typeof m.reason === 'string');
     }, 10_000, { what: 'a cipher message', intervalMs: 300 });
   });
+
+  it('reports drops to a subscriber that comes after the instance (no timer runs before)', async () => {
+    const a = member();
+    const got: Array<Record<string, unknown>> = [];
+    const fn = (msg: unknown): void => void got.push(msg as Record<string, unknown>);
+    // Through the channel object this time; the other test goes through subscribe(name).
+    diagnosticsChannel.channel('swim-native:drop').subscribe(fn);
+    cleanup(() => diagnosticsChannel.unsubscribe('swim-native:drop', fn));
+    await waitFor(async () => {
+      await sendTo(a.uri, Buffer.from([0x81, 0x00]));
+      return got.some((m) => m.swim === a && (m.count as number) > 0);
+    }, 10_000, { what: 'a drop message', intervalMs: 300 });
+  });
 });

@@ -422,9 +422,10 @@ void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
     size = opened_.size();
   }
   bool tell = false, tell_conflicts = false;
+  swim::Time now;
   {
     std::lock_guard<std::mutex> lock(engine_mu_);
-    swim::Time now = Now();
+    now = Now();
     if (from != nullptr) engine_.on_datagram(data, size, *from, now);
     if (now >= engine_.next_deadline()) engine_.on_timer(now);
     engine_.take_outbox(&outbox_);
@@ -439,15 +440,23 @@ void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
   if (tell_conflicts) listener_->OnConflictsPending();
   SendAll();
   if (shutting_down_) return;
+  ArmTimer(now);
+  MaybeFinishQuit();
+}
+
+// Most turns (a datagram that changed no deadline) leave the deadline as it was: the armed
+// timer then stays, with no clock read and no timer-heap update.
+void Worker::ArmTimer(swim::Time now) {
+  if (deadline_ == armed_deadline_ && uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_))) return;
+  armed_deadline_ = deadline_;
   if (deadline_ == swim::kNever) {
     uv_timer_stop(&timer_);
-  } else {
-    swim::Time now = Now();
-    uint64_t delay_ms = deadline_ <= now ? 0 : static_cast<uint64_t>((deadline_ - now + 999) / 1000);
-    uv_update_time(&loop_);
-    uv_timer_start(&timer_, OnTimer, delay_ms, 0);
+    return;
   }
-  MaybeFinishQuit();
+  // `now` was read under the engine lock; the sends since took microseconds. The loop's
+  // clock, which the timer counts from, was updated when this turn's callback began.
+  uint64_t delay_ms = deadline_ <= now ? 0 : static_cast<uint64_t>((deadline_ - now + 999) / 1000);
+  uv_timer_start(&timer_, OnTimer, delay_ms, 0);
 }
 
 void Worker::SendAll() {

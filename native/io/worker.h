@@ -205,6 +205,8 @@ class Worker final : private UdpSocket::Receiver {
   // re-arm the timer unlocked.
   void Step(const uint8_t* data, size_t size, const swim::Addr* from);
   void SendAll();
+  // (Re-)arms the timer for deadline_ unless it is already armed for it.
+  void ArmTimer(swim::Time now);
   void SwapSocket(int fd);
   void CloseHandles();
   void ApplyPendingCipher();
@@ -262,6 +264,7 @@ class Worker final : private UdpSocket::Receiver {
   std::vector<swim::Datagram> outbox_;
   std::vector<uint8_t> sealed_, opened_;
   swim::Time deadline_ = swim::kNever;
+  swim::Time armed_deadline_ = swim::kNever;  // what timer_ was last started for
   bool quitting_ = false;
 
   // --- counters: written by the worker thread, read anywhere ---
