@@ -51,6 +51,14 @@ function totals(sim) {
   return { packets: s.packetsSent, bytes: s.bytesSent };
 }
 
+// SIM_PROGRESS=1: phase times on stderr (a 10,000-node run takes many minutes).
+function progress(n, what) {
+  if (process.env.SIM_PROGRESS) {
+    const rss = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+    console.error(`[sim N=${n}] ${what}; peak RSS ${rss} MB`);
+  }
+}
+
 /** One N, measured in this process. */
 function measure(n) {
   const { Simulation } = require('../dist/sim.js');
@@ -73,6 +81,7 @@ function measure(n) {
   const meshWall = wall() - t;
   if (meshSeconds < 0) throw new Error(`N=${n}: no full mesh within 3600 virtual seconds`);
   const boot = totals(sim);
+  progress(n, `meshed in ${meshSeconds} virtual s, ${meshWall.toFixed(1)} s wall`);
 
   // Let the bootstrap's dissemination settle, then measure a steady window.
   sim.run(10);
@@ -83,6 +92,7 @@ function measure(n) {
   sim.run(WINDOW);
   const steadyWall = wall() - t;
   const after = totals(sim);
+  progress(n, `steady window done, ${steadyWall.toFixed(1)} s wall`);
 
   for (let i = 1; i <= n; ++i) sim.configure(i, { gcMode: 'off' });
   const victim = Math.floor(n / 2);
