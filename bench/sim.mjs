@@ -1,16 +1,20 @@
-// bench/sim: the deterministic simulator at scale (N = 100, 1,000, 2,000 nodes).
+// bench/sim: the deterministic simulator at scale (N = 100, 1,000, 2,000, 10,000 nodes).
 //
 // For each N, in a child process of its own (so peak RSS is that N's alone):
 //  - chain bootstrap: node i knows only node i+1; virtual steps (heartbeats) until every
 //    node sees every other alive, and the packets that took;
-//  - steady state: packets and bytes per node per virtual second over a 60 s window, and
-//    the wall-clock cost per simulated node-second (all N engines, network included);
+//  - steady state: packets and bytes per node per virtual second over a 60 s window (30 s
+//    at 10,000 nodes), and the wall-clock cost per simulated node-second (all N engines,
+//    network included);
 //  - a killed node (gc off so "dead everywhere" is observable): virtual seconds until a
 //    first node declares it dead, then until every node knows, against log2 N;
 //  - peak RSS of the whole process (the bootstrap's in-flight packets on top of the mesh);
 //  - separately, RSS of a full mesh built by telling every node every other one (no burst),
-//    and from it the memory per member record (RSS growth / N^2).
-// Heartbeat 1 s, ack timeout 1 s, LAN-like delay 0.1 ms + U[0, 0.2 ms], no loss, seed 1.
+//    and from it the memory per member record (RSS growth / N^2). Not at 10,000 nodes (10^8
+//    addMember calls): there the memory per member record is the RSS growth of the
+//    bootstrap's own process once meshed (burst buffers the allocator kept included).
+// Heartbeat 1 s, ack timeout 1 s, LAN-like delay 0.1 ms + U[0, 0.2 ms], no loss, seed 1;
+// maxMembers raised to N where N exceeds the default (4,096).
 //
 // Then Lifeguard on and off, side by side, on the same seeds (bench/lib/lifeguard-scenarios.mjs):
 // 64 members, heartbeat 0.5 s, ack timeout 0.5 s, gc on, fully meshed:
@@ -31,8 +35,12 @@ const self = fileURLToPath(import.meta.url);
 
 export const name = 'sim';
 
-const SIZES = [100, 1000, 2000];
-const WINDOW = 60; // virtual seconds of steady state
+const SIZES = [100, 1000, 2000, 10000];
+// Virtual seconds of steady state: shorter at 10,000 nodes, where one virtual second of
+// the whole cluster costs about a wall second.
+const windowFor = (n) => (n > 5000 ? 30 : 60);
+// Above this many nodes the mesh-memory run (N^2 addMember calls) is skipped.
+const MESH_RUN_MAX = 2000;
 
 function wall() {
   return Number(process.hrtime.bigint()) / 1e9;
@@ -43,10 +51,28 @@ function totals(sim) {
   return { packets: s.packetsSent, bytes: s.bytesSent };
 }
 
+// SIM_PROGRESS=1: phase times on stderr (a 10,000-node run takes many minutes).
+function progress(n, what) {
+  if (process.env.SIM_PROGRESS) {
+    const rss = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+    console.error(`[sim N=${n}] ${what}; peak RSS ${rss} MB`);
+  }
+}
+
 /** One N, measured in this process. */
 function measure(n) {
   const { Simulation } = require('../dist/sim.js');
-  const sim = new Simulation({ nodes: n, seed: 1, heartbeatRate: 1, ackTimeout: 1, keepEvents: false });
+  const WINDOW = windowFor(n);
+  globalThis.gc?.();
+  const base = process.memoryUsage().rss;
+  const sim = new Simulation({
+    nodes: n,
+    seed: 1,
+    heartbeatRate: 1,
+    ackTimeout: 1,
+    keepEvents: false,
+    ...(n > 4096 ? { maxMembers: n } : {}),
+  });
   sim.setDelay(0.0001, 0.0002);
   for (let i = 1; i < n; ++i) sim.addMember(i, i + 1);
 
@@ -55,14 +81,18 @@ function measure(n) {
   const meshWall = wall() - t;
   if (meshSeconds < 0) throw new Error(`N=${n}: no full mesh within 3600 virtual seconds`);
   const boot = totals(sim);
+  progress(n, `meshed in ${meshSeconds} virtual s, ${meshWall.toFixed(1)} s wall`);
 
   // Let the bootstrap's dissemination settle, then measure a steady window.
   sim.run(10);
+  globalThis.gc?.();
+  const meshRss = process.memoryUsage().rss;
   const before = totals(sim);
   t = wall();
   sim.run(WINDOW);
   const steadyWall = wall() - t;
   const after = totals(sim);
+  progress(n, `steady window done, ${steadyWall.toFixed(1)} s wall`);
 
   for (let i = 1; i <= n; ++i) sim.configure(i, { gcMode: 'off' });
   const victim = Math.floor(n / 2);
@@ -83,6 +113,9 @@ function measure(n) {
     spread: everywhere,
     log2: Math.log2(n),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    window: WINDOW,
+    meshRssMb: meshRss / 2 ** 20,
+    perRecord: (meshRss - base) / (n * n),
   };
 }
 
@@ -191,15 +224,18 @@ export async function run({ sizes = SIZES, lifeguard = true } = {}) {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const r = JSON.parse(out.trim().split('\n').pop());
-    const mesh = JSON.parse(
+    const mesh =
+      n > MESH_RUN_MAX
+        ? null
+        : JSON.parse(
       execFileSync(process.execPath, ['--expose-gc', self, '--mesh', String(n)], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
       })
-        .trim()
-        .split('\n')
-        .pop(),
-    );
+            .trim()
+            .split('\n')
+            .pop(),
+        );
     rows.push({
       N: r.n.toLocaleString('en-US'),
       'full mesh (steps)': fmt(r.meshSeconds, 2),
@@ -210,11 +246,12 @@ export async function run({ sizes = SIZES, lifeguard = true } = {}) {
       'log2 N': fmt(r.log2, 1),
       'pkts/node/s': fmt(r.packetsPerNodeSecond, 2),
       'bytes/node/s': fmt(r.bytesPerNodeSecond, 0),
+      'steady window (s)': fmt(r.window, 0),
       'wall µs/node-s': fmt(r.wallPerNodeSecondUs, 1),
       'wall for 300 s (s)': fmt(r.wall300, 1),
       'peak RSS (MB)': fmt(r.peakRssMb, 0),
-      'mesh RSS (MB)': fmt(mesh.rssMb, 0),
-      'bytes/member record': fmt(mesh.perRecord, 0),
+      'mesh RSS (MB)': mesh ? fmt(mesh.rssMb, 0) : 'not run',
+      'bytes/member record': mesh ? fmt(mesh.perRecord, 0) : `${fmt(r.perRecord, 0)} (bootstrap RSS)`,
     });
   }
   const tables = [
@@ -222,7 +259,9 @@ export async function run({ sizes = SIZES, lifeguard = true } = {}) {
       title: 'Simulator: chain bootstrap, steady state, death dissemination',
       note:
         'heartbeat 1 s, ack timeout 1 s, delay 0.1 ms + U[0, 0.2 ms], seed 1; one step = one heartbeat; ' +
-        'steady window 60 virtual s; "wall for 300 s" = all N nodes for 300 virtual seconds',
+        'steady window 60 virtual s (30 s at N >= 10,000); "wall for 300 s" = all N nodes for 300 virtual seconds; ' +
+        `"mesh RSS" and bytes/member record from a mesh built by addMember (N <= ${MESH_RUN_MAX}), ` +
+        'else from the bootstrap process (RSS growth once meshed / N^2)',
       rows,
     },
   ];

@@ -371,7 +371,7 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
   // when malformed. `pred` refers to the other fields: keep the Condition in place.
   struct Condition {
     std::function<bool()> pred;
-    swim::sim::MemberCheck check;
+    swim::sim::MemberWatch watch;  // a member condition, evaluated incrementally
     Napi::FunctionReference fn;
     bool js_failed = false;  // the function threw: its exception is pending
   };
@@ -390,8 +390,8 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
     std::string kind = v.IsObject() ? v.As<Napi::Object>().Get("kind").ToString().Utf8Value() : "";
     if (kind == "never") c->pred = [] { return false; };
     else if (kind == "fullmesh") c->pred = [sim] { return sim->fullmesh(); };
-    else if (kind == "member" && member_check_from_js(v.As<Napi::Object>(), &c->check))
-      c->pred = [sim, c] { return sim->check(c->check); };
+    else if (kind == "member" && member_check_from_js(v.As<Napi::Object>(), &c->watch.check))
+      c->pred = [sim, c] { return sim->check(&c->watch); };
     if (c->pred) return true;
     BadArgs(env, "malformed condition");
     return false;

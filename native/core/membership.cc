@@ -228,6 +228,8 @@ void Engine::Impl::queue_probe(const Uuid& uuid, Addr addr, size_t budget) {
 }
 
 void Engine::Impl::process_members(const std::vector<MemberRecord>& list) {
+  for (const MemberRecord& r : list) table.prefetch_index(r.uuid);
+  for (const MemberRecord& r : list) table.prefetch_record(r.uuid);
   for (const MemberRecord& r : list) {
     // A record naming no peer address is skipped (the rest of the packet still counts):
     // a peer that was fed such a record must not get all its packets dropped by us.

@@ -41,7 +41,7 @@ uint32_t Simulation::node_of(const Uuid& uuid) const {
 
 Addr Simulation::node_addr(uint32_t i) {
   Addr a;
-  a.ip = 0x7F000001u;  // 127.0.0.1
+  a.ip = kLoopback;
   a.port = static_cast<uint16_t>(i);
   return a;
 }
@@ -49,6 +49,8 @@ Addr Simulation::node_addr(uint32_t i) {
 Simulation::Simulation(const SimConfig& cfg)
     : seed_(cfg.seed), net_rng_(cfg.seed ^ 0x5157494D53494D00ull /* "SWIMSIM" */), keep_events_(cfg.keep_events) {
   nodes_.resize(size_t(cfg.nodes) + 1);
+  touched_mark_.assign(nodes_.size(), 0);
+  by_port_.assign(size_t(UINT16_MAX) + 1, 0);
   for (uint32_t i = 1; i <= cfg.nodes; ++i) {
     Node& n = nodes_[i];
     n.cfg = cfg.base;
@@ -56,6 +58,7 @@ Simulation::Simulation(const SimConfig& cfg)
     n.generation = cfg.base.has_generation ? cfg.base.generation : 0;
     n.cfg.has_generation = false;
     n.running = true;
+    ++running_count_;
     make_engine(i);
     if (cfg.configure) {
       ConfigPatch p = n.cfg;
@@ -70,7 +73,7 @@ Simulation::Simulation(const SimConfig& cfg)
         error_ = std::string("initial configure of node ") + std::to_string(i) +
                  " failed: " + command_error_name(e);
       } else {
-        by_addr_[addr_key(p.uri)] = i;
+        bind(p.uri, i);
       }
       after_engine(i);
     }
@@ -114,6 +117,7 @@ NodeStats Simulation::total_stats() const {
 
 void Simulation::after_engine(uint32_t i) {
   Node& n = nodes_[i];
+  touch(i);
   outbox_.clear();
   n.engine->take_outbox(&outbox_);
   for (Datagram& d : outbox_) send(i, std::move(d), false);
@@ -203,8 +207,11 @@ Simulation::Result Simulation::configure(uint32_t i, const ConfigPatch& patch) {
 
 void Simulation::rebind(uint32_t i, Addr old_addr) {
   auto it = by_addr_.find(addr_key(old_addr));
-  if (it != by_addr_.end() && it->second == i) by_addr_.erase(it);
-  by_addr_[addr_key(nodes_[i].engine->uri())] = i;
+  if (it != by_addr_.end() && it->second == i) {
+    by_addr_.erase(it);
+    if (old_addr.ip == kLoopback) by_port_[old_addr.port] = 0;
+  }
+  bind(nodes_[i].engine->uri(), i);
 }
 
 #define SIM_REQUIRE_RUNNING(i)          \
@@ -274,7 +281,9 @@ Simulation::Result Simulation::quit(uint32_t i) {
 
 void Simulation::kill(uint32_t i) {
   Node& n = nodes_[i];
+  if (n.running) --running_count_;
   n.running = false;
+  touch(i);
   for (uint32_t slot : n.held_in) free_packet(slot);
   for (uint32_t slot : n.held_out) free_packet(slot);
   n.held_in.clear();
@@ -293,6 +302,8 @@ Simulation::Result Simulation::restart(uint32_t i, uint32_t seed_member) {
   ++n.generation;
   make_engine(i);
   n.running = true;
+  ++running_count_;
+  touch(i);
   n.timer_at = kNever;
   Result r;
   if (was_configured) {
@@ -376,8 +387,16 @@ bool Simulation::is_cut(uint32_t i, uint32_t j) const {
 }
 
 uint32_t Simulation::node_at(Addr a) const {
+  // Every packet looks its destination up (twice): loopback addresses, which the nodes
+  // have unless configured otherwise, take a direct index instead of the hash map.
+  if (a.ip == kLoopback) return by_port_[a.port];
   auto it = by_addr_.find(addr_key(a));
   return it == by_addr_.end() ? 0 : it->second;
+}
+
+void Simulation::bind(Addr a, uint32_t i) {
+  by_addr_[addr_key(a)] = i;
+  if (a.ip == kLoopback) by_port_[a.port] = i;
 }
 
 uint32_t Simulation::alloc_packet() {
@@ -559,13 +578,19 @@ Time Simulation::run_until(const std::function<bool()>& pred, Time timeout) {
 
 bool Simulation::fullmesh() {
   const uint32_t n = size();
-  uint32_t live = 0;
-  for (uint32_t i = 1; i <= n; ++i) live += nodes_[i].running;
+  const uint32_t live = running_count_;
   // Cheap necessary condition first: big clusters spend most of their time far from it.
-  for (uint32_t i = 1; i <= n; ++i)
-    if (nodes_[i].running && nodes_[i].engine->size() < live) return false;
-  MemberSnapshot m;
+  // It is checked at every instant of a run_until: start where it last failed, so that a
+  // cluster far from a mesh costs O(1) per check instead of O(N).
   if (mesh_hint_ > n) mesh_hint_ = 1;
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint32_t i = (mesh_hint_ - 1 + k) % n + 1;
+    if (nodes_[i].running && nodes_[i].engine->size() < live) {
+      mesh_hint_ = i;
+      return false;
+    }
+  }
+  MemberSnapshot m;
   for (uint32_t k = 0; k < n; ++k) {
     const uint32_t i = (mesh_hint_ - 1 + k) % n + 1;
     if (!nodes_[i].running) continue;
@@ -581,38 +606,63 @@ bool Simulation::fullmesh() {
   return true;
 }
 
-bool Simulation::check(const MemberCheck& c) const {
+bool Simulation::matches(const MemberCheck& c, uint32_t viewer) const {
   MemberSnapshot m;
-  auto matches = [&](uint32_t viewer) {
-    const bool found = nodes_[viewer].engine->member(c.uuid, &m);
-    if (c.check_status) {
-      const int status = found ? static_cast<int>(m.status) : kAbsent;
-      if (status != c.status) return false;
-    }
-    if (c.check_incarnation) {
-      Incarnation inc = found ? m.incarnation : Incarnation{};
-      if (inc != c.incarnation) return false;
-    }
-    if (c.check_payload) {
-      const bool has = found && m.has_payload;
-      if (has != c.payload_present) return false;
-      if (has && m.payload != c.payload) return false;
-    }
-    return true;
-  };
+  const bool found = nodes_[viewer].engine->member(c.uuid, &m);
+  if (c.check_status) {
+    const int status = found ? static_cast<int>(m.status) : kAbsent;
+    if (status != c.status) return false;
+  }
+  if (c.check_incarnation) {
+    Incarnation inc = found ? m.incarnation : Incarnation{};
+    if (inc != c.incarnation) return false;
+  }
+  if (c.check_payload) {
+    const bool has = found && m.has_payload;
+    if (has != c.payload_present) return false;
+    if (has && m.payload != c.payload) return false;
+  }
+  return true;
+}
+
+bool Simulation::check(const MemberCheck& c) const {
   switch (c.where) {
     case MemberCheck::Where::On:
-      return valid(c.on) && matches(c.on);
+      return valid(c.on) && matches(c, c.on);
     case MemberCheck::Where::Anywhere:
       for (uint32_t i = 1; i < nodes_.size(); ++i)
-        if (i != c.member_node && nodes_[i].running && matches(i)) return true;
+        if (i != c.member_node && nodes_[i].running && matches(c, i)) return true;
       return false;
     case MemberCheck::Where::Everywhere:
       for (uint32_t i = 1; i < nodes_.size(); ++i)
-        if (i != c.member_node && nodes_[i].running && !matches(i)) return false;
+        if (i != c.member_node && nodes_[i].running && !matches(c, i)) return false;
       return true;
   }
   return false;
+}
+
+bool Simulation::check(MemberWatch* w) {
+  const MemberCheck& c = w->check;
+  if (c.where == MemberCheck::Where::On) return check(c);
+  auto update = [&](uint32_t i) {
+    const uint8_t now = i == c.member_node || !nodes_[i].running ? 0 : matches(c, i) ? 2 : 1;
+    const uint8_t was = w->state[i];
+    w->viewers += (now != 0) - (was != 0);
+    w->matching += (now == 2) - (was == 2);
+    w->state[i] = now;
+  };
+  if (w->serial != touch_serial_ || w->state.size() != nodes_.size()) {
+    // First evaluation, or another watch consumed the touched list meanwhile: full pass.
+    w->state.assign(nodes_.size(), 0);
+    w->viewers = w->matching = 0;
+    for (uint32_t i = 1; i < nodes_.size(); ++i) update(i);
+  } else {
+    for (uint32_t i : touched_) update(i);
+  }
+  for (uint32_t i : touched_) touched_mark_[i] = 0;
+  touched_.clear();
+  w->serial = ++touch_serial_;
+  return c.where == MemberCheck::Where::Anywhere ? w->matching > 0 : w->matching == w->viewers;
 }
 
 void Simulation::view(uint32_t i, std::vector<MemberSnapshot>* out) const {

@@ -41,6 +41,8 @@
 namespace swim {
 namespace sim {
 
+constexpr uint32_t kLoopback = 0x7F000001u;  // 127.0.0.1
+
 enum class Direction : uint8_t { In = 1, Out = 2, Both = 3 };
 
 struct SimConfig {
@@ -84,6 +86,16 @@ struct MemberCheck {
   std::vector<uint8_t> payload;
 };
 constexpr int kAbsent = 4;
+
+// A MemberCheck evaluated repeatedly (a run_until condition): after a first full pass, each
+// evaluation re-checks only the nodes whose engine ran since the previous one, so waiting
+// for "dead everywhere" in a big cluster costs O(nodes touched), not O(N), per instant.
+struct MemberWatch {
+  MemberCheck check;
+  std::vector<uint8_t> state;  // per node: 0 not a viewer, 1 viewer not matching, 2 matching
+  uint32_t viewers = 0, matching = 0;
+  uint64_t serial = 0;  // the simulation's touch serial it is up to date with (0: never)
+};
 
 class Simulation {
  public:
@@ -170,6 +182,7 @@ class Simulation {
   // Every running node has every other running node in its table, alive.
   bool fullmesh();
   bool check(const MemberCheck& c) const;
+  bool check(MemberWatch* w);
   // Members of node i's table, sorted by UUID.
   void view(uint32_t i, std::vector<MemberSnapshot>* out) const;
 
@@ -217,6 +230,13 @@ class Simulation {
   uint32_t alloc_packet();
   void free_packet(uint32_t slot);
   uint32_t node_at(Addr a) const;
+  bool matches(const MemberCheck& c, uint32_t viewer) const;
+  void touch(uint32_t i) {
+    if (touched_mark_[i]) return;
+    touched_mark_[i] = 1;
+    touched_.push_back(i);
+  }
+  void bind(Addr a, uint32_t i);
   void rebind(uint32_t i, Addr old_addr);
   bool is_cut(uint32_t i, uint32_t j) const;
   double uniform();
@@ -231,14 +251,20 @@ class Simulation {
   Time delay_ = 0, jitter_ = 0;
   std::string error_;
   std::vector<Node> nodes_;  // [0] unused
+  uint32_t running_count_ = 0;  // nodes with running set
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
   std::vector<Packet> packets_;
   std::vector<uint32_t> free_packets_;
-  std::unordered_map<uint64_t, uint32_t> by_addr_;
+  std::unordered_map<uint64_t, uint32_t> by_addr_;  // who is bound at an address
+  std::vector<uint32_t> by_port_;  // the same for 127.0.0.1:port, by port (0: nobody)
   std::unordered_set<uint64_t> cuts_;
   std::vector<Datagram> outbox_;     // scratch
   std::vector<MemberEvent> events_;  // scratch
   uint32_t mesh_hint_ = 1;           // where the last failed fullmesh check failed
+  // Nodes whose engine ran or that stopped/started since the last MemberWatch evaluation.
+  std::vector<uint32_t> touched_;
+  std::vector<uint8_t> touched_mark_;
+  uint64_t touch_serial_ = 1;  // bumped each time a MemberWatch consumes touched_
 };
 
 const char* direction_name(Direction d);

@@ -371,6 +371,52 @@ void test_chaos() {
   CHECK(e.quit(now) == CommandError::Ok && e.quitting(), "quits cleanly at the end");
 }
 
+// The simulator's incremental member conditions (MemberWatch) agree with a full pass at
+// every instant: kills, restarts, a quit and lossy links make views change everywhere.
+// One watch per run (a second watch evaluated in between would make it start over).
+void test_member_watch() {
+  using Where = sim::MemberCheck::Where;
+  uint32_t disagreements = 0, transitions = 0;
+  for (uint32_t m : {2u, 3u, 7u})
+    for (Where where : {Where::Everywhere, Where::Anywhere})
+      for (int st : {0, 2, 3, sim::kAbsent}) {
+        const uint32_t n = 10;
+        sim::SimConfig cfg;
+        cfg.nodes = n;
+        cfg.seed = g_seed;
+        cfg.keep_events = false;
+        cfg.base.has_ack_timeout = true;
+        cfg.base.ack_timeout = 0.5;
+        cfg.base.has_heartbeat_rate = true;
+        cfg.base.heartbeat_rate = 0.5;
+        sim::Simulation s(cfg);
+        for (uint32_t i = 1; i <= n; ++i)
+          for (uint32_t j = 1; j <= n; ++j)
+            if (i != j) s.add_member(i, j);
+        s.set_drop(4, 0.3, sim::Direction::Both);
+        sim::MemberWatch w;
+        w.check.uuid = sim::Simulation::node_uuid(m);
+        w.check.member_node = m;
+        w.check.where = where;
+        w.check.check_status = true;
+        w.check.status = st;
+        int last = -1;
+        for (int k = 0; k < 3000 && s.step(); ++k) {
+          if (k == 300) s.kill(2);
+          if (k == 900) s.quit(3);
+          if (k == 1500) s.restart(2, 1);
+          if (k == 2200) s.kill(7);
+          if (k % 5 == 1) continue;  // it must catch up on the instants it did not see
+          const bool inc = s.check(&w);
+          if (inc != s.check(w.check)) ++disagreements;
+          if (last >= 0 && last != inc) ++transitions;
+          last = inc;
+        }
+      }
+  CHECK(disagreements == 0, "incremental and full checks agree (%u disagreements)", disagreements);
+  CHECK(transitions >= 6, "the conditions changed along the run (%u transitions)", transitions);
+}
+
 }  // namespace
 
 void unit_tests(std::vector<Test>* out) {
@@ -380,6 +426,7 @@ void unit_tests(std::vector<Test>* out) {
       {"probe_pacing", test_probe_pacing},
       {"decode_drops", test_decode_drops},
       {"chaos", test_chaos},
+      {"member_watch", test_member_watch},
   });
 }
 
