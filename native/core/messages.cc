@@ -148,11 +148,13 @@ void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, 
     return;
   }
   const size_t ae_limit = changing ? SIZE_MAX : dose;
-  // One of the latest changes, in turn, vouched-for ones only.
+  // One of the latest changes, in turn, vouched-for ones only; not when it would be the
+  // only record that fits (big payloads), or a few members would take every packet.
   uint32_t from_recent = kNoSlot;
   for (uint32_t i = 0; i < recent_n; ++i) {
     uint32_t s = recent[(recent_cursor + i) % recent_n];
     if (!vouched(s) || !member_at(s).live()) continue;
+    if (used + record_size(member_at(s), member_at(s).has(MemberFlag::PayloadFresh)) + kRecordWireSize > room) break;
     recent_cursor = (recent_cursor + i + 1) % recent_n;
     from_recent = s;
     add_ae(s);
