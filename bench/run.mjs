@@ -15,6 +15,7 @@ const suites = {
   sim: () => import('./sim.mjs'),
   cluster: () => import('./cluster.mjs'),
   heal: () => import('./heal.mjs'),
+  star: () => import('./star.mjs'),
 };
 
 function printTable({ title, note, rows }) {
