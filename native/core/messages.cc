@@ -1,6 +1,7 @@
 // Packets in and out. Outgoing: a failure-detection message (ping or ack) carries the
-// dissemination queue (least sent first) and anti-entropy records from a random slot on, as
-// much as fits one datagram; routed through a proxy for an indirect ping. Incoming: decode,
+// dissemination queue (least sent first) and anti-entropy records in their dose (the rest of
+// the datagram while our view changes, a few records otherwise); routed through a proxy for
+// an indirect ping. Incoming: decode,
 // forward what we proxy, then hand each section to the membership and failure-detection
 // rules.
 #include <algorithm>
@@ -46,7 +47,7 @@ uint32_t Engine::Impl::quiet_dose() const {
 }
 
 // Remembers that the member's record just changed: anti-entropy sends the latest changes
-// first (pick_recent), as those are what a member that missed a packet lacks.
+// first (build_message), as those are what a member that missed a packet lacks.
 void Engine::Impl::note_recent(uint32_t slot) {
   uint32_t i = 0;
   while (i < recent_n && recent[i] != slot) ++i;
