@@ -18,6 +18,7 @@ const suites = {
   cluster: () => import('./cluster.mjs'),
   heal: () => import('./heal.mjs'),
   flapping: () => import('./flapping.mjs'),
+  star: () => import('./star.mjs'),
 };
 
 function printTable({ title, note, rows }) {

@@ -5,10 +5,11 @@
 // equals, as memberlist, made a 1,000-node chain bootstrap mesh in 63 s instead of 3: the
 // first-met members' news kept waiting behind the latest.)
 // Two classes, each in that order: urgent news (status changes, refutations, new
-// incarnations) and routine news (a member met, a payload). A message gives each class its
-// share (messages.cc): a bootstrap queues one routine item per member met, and a death must
-// not wait behind them; a flood of made-up members going suspected and dead must not starve
-// the news of a real newcomer either. One intrusive list per transmission count (Member::diss_sent), linked through
+// incarnations) and routine news (a member met, a payload), urgent first: a bootstrap queues
+// one routine item per member met, and a death must not wait behind them. (A flood of
+// made-up members going suspected and dead can still fill the news part of every packet;
+// the room a message keeps for anti-entropy, messages.cc, is what still carries the real
+// members then.) One intrusive list per transmission count (Member::diss_sent), linked through
 // Member::diss_prev and diss_next (slot numbers, oldest to newest): queueing allocates
 // nothing, a deleted member leaves in O(1), and walking the sending order costs O(records
 // walked + buckets). What enters the queue, what counts as a transmission and for how long

@@ -39,6 +39,12 @@ void Engine::Impl::check_invariants(const char* where) const {
   if (suspicions.size() > table.size()) fail("suspicions of members that are gone");
   if (confirmed_members != confirmed) fail("confirmed count mismatch");
   if (const char* bad = dissemination.check()) fail(bad);
+  if (recent_n > kRecent) fail("too many recent changes");
+  for (uint32_t i = 0; i < recent_n; ++i) {
+    if (recent[i] >= table.capacity() || !table.at(recent[i]).live()) fail("a recent change of a member that is gone");
+    for (uint32_t j = 0; j < i; ++j)
+      if (recent[j] == recent[i]) fail("a recent change listed twice");
+  }
   if (const char* bad = events.check(table)) fail(bad);
   if (const char* bad = pending.check()) fail(bad);
   if (const char* bad = contacts.check()) fail(bad);

@@ -101,8 +101,17 @@ struct Engine::Impl {
   Addr last_conflict_addr;
   Time last_conflict_at = 0;
 
+  // Anti-entropy (messages.cc): the members whose record changed last, newest first, sent
+  // in turn one per packet; and the dose of a packet while no news is queued.
+  static constexpr uint32_t kRecent = 4;
+  static constexpr uint32_t kQuietDoseMin = 2;
+  uint32_t recent[kRecent] = {};
+  uint32_t recent_n = 0;
+  uint32_t recent_cursor = 0;
+
   // Scratch, kept for their capacity.
   Packet in, out;
+  std::vector<uint32_t> ae_later;  // members drawn for anti-entropy that nobody vouched for
   std::vector<uint32_t> out_slots;  // slot of each record of out.dissemination (kNoSlot: not queued)
   uint8_t buf[kMaxPacketSize];
 
@@ -178,6 +187,10 @@ struct Engine::Impl {
   uint32_t send_fd(FdType type, Addr to, const Addr* proxy, size_t budget = kMaxPacketSize,
                    uint32_t buddy = kNoSlot);
   void count_transmissions(uint32_t fitted);
+  uint32_t quiet_dose() const;
+  void note_recent(uint32_t slot);
+  void forget_recent(uint32_t slot);
+  bool vouched(uint32_t slot) const;
   bool is_member_addr(Addr a) const;
   void count_drop(uint64_t* counter);
   void on_datagram(const uint8_t* data, size_t size, Addr from);

@@ -70,6 +70,7 @@ void Engine::Impl::on_update(uint32_t slot, uint32_t mask) {
   // changes, refutations and new incarnations go first.
   bool routine = (mask & (kEvNewStatus | kEvNewIncarnation)) == 0 && x.status == Status::Alive;
   dissemination.push(slot, routine);
+  note_recent(slot);
   sync_suspicion(slot);
   if (mask != 0) events.record(slot, mask);
 }
@@ -120,6 +121,7 @@ void Engine::Impl::delete_member(uint32_t slot) {
   set_confirmed(slot, false);
   if (MemberSnapshot* last_state = events.drop(slot)) snapshot(slot, last_state);
   dissemination.remove(slot);
+  forget_recent(slot);
   if (member_at(slot).has(MemberFlag::Suspicion)) suspicions.end(slot);
   table.erase(slot);
 }

@@ -1,6 +1,7 @@
 // Packets in and out. Outgoing: a failure-detection message (ping or ack) carries the
-// dissemination queue (least sent first) and anti-entropy records from a random slot on, as
-// much as fits one datagram; routed through a proxy for an indirect ping. Incoming: decode,
+// dissemination queue (least sent first) and anti-entropy records in their dose (the rest of
+// the datagram while our view changes, a few records otherwise); routed through a proxy for
+// an indirect ping. Incoming: decode,
 // forward what we proxy, then hand each section to the membership and failure-detection
 // rules.
 #include <algorithm>
@@ -37,6 +38,39 @@ size_t record_size(const Member& x, bool with_payload) {
 
 }  // namespace
 
+// How many anti-entropy records a packet carries while our view is quiet (no news queued):
+// about a tenth of the members, at least 2. Each member receives about two packets per
+// heartbeat, so a record drawn uniformly reaches it about every 5 heartbeats whatever N,
+// and the most recent changes (one record of each packet) far sooner.
+uint32_t Engine::Impl::quiet_dose() const {
+  return std::max<uint32_t>(kQuietDoseMin, (table.size() + 9) / 10);
+}
+
+// Remembers that the member's record just changed: anti-entropy sends the latest changes
+// first (build_message), as those are what a member that missed a packet lacks.
+void Engine::Impl::note_recent(uint32_t slot) {
+  uint32_t i = 0;
+  while (i < recent_n && recent[i] != slot) ++i;
+  if (i == recent_n && recent_n < kRecent) ++recent_n;
+  if (i == kRecent) i = kRecent - 1;
+  for (; i > 0; --i) recent[i] = recent[i - 1];
+  recent[0] = slot;
+}
+
+void Engine::Impl::forget_recent(uint32_t slot) {
+  uint32_t j = 0;
+  for (uint32_t i = 0; i < recent_n; ++i)
+    if (recent[i] != slot) recent[j++] = recent[i];
+  recent_n = j;
+}
+
+// Whether anti-entropy may vouch for the member first: ourselves, or a member that answered
+// us at its address. Made-up members of a flood never are, so they cannot crowd the real
+// ones out of the records.
+bool Engine::Impl::vouched(uint32_t slot) const {
+  return slot == self || member_at(slot).has(MemberFlag::Confirmed);
+}
+
 // Fills `out` with a failure detection message carrying dissemination and anti-entropy
 // up to `budget` bytes; a budget too small for one member record gives a minimal message
 // (failure detection only, under 80 bytes). Dissemination: the news sent the fewest times
@@ -44,8 +78,11 @@ size_t record_size(const Member& x, bool with_payload) {
 // broadcast.rs, memberlist's TransmitLimitedQueue); a transmission is counted only when the
 // record is actually sent in a round step's ping (count_transmissions). With lifeguard, a
 // ping for a member we suspect (`buddy`) carries its own record first, so it refutes at
-// once. Anti-entropy: a run of members from a random slot (random_start false: from a slot
-// that draws nothing from the rng, for heal probes).
+// once. Anti-entropy (docs/protocol.md#anti-entropy): room for quiet_dose() records is kept
+// from the news; while news is queued (our view is changing) it fills the packet, otherwise
+// it stops at that dose. Its records: one of the latest changes, then members drawn
+// uniformly (the sampler), vouched-for ones first. random_start false (heal probes): a full
+// run of slots from a start that draws nothing from the rng.
 void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, uint32_t buddy) {
   const Member& me = self_member();
   out.clear();
@@ -63,6 +100,14 @@ void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, 
   // Hand the codec one candidate more than fits by our estimate; it keeps the exact prefix.
   size_t room = std::min(budget, kMaxPacketSize) - kMessageOverhead;
   size_t used = 0;
+  const bool changing = dissemination.first() != kNoSlot;
+  const uint32_t dose = quiet_dose();
+  // The news leaves room for the quiet dose, or half a small packet (at least one record):
+  // a flood of news must not push every member record out of the packets, nor an ack to a
+  // newcomer (no bigger than its ping) carry news only.
+  const size_t one = kRecordWireSize + kPayloadWireOverhead;
+  const size_t kept = std::min<size_t>(dose * one, std::max(one, room / 2));
+  const size_t news_room = random_start ? room - kept : room;
   bool with_buddy = false;
   if (lifeguard && buddy != kNoSlot && buddy != self) {
     const Member& x = member_at(buddy);
@@ -75,29 +120,60 @@ void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, 
   }
   // The queue's sending order: fewest transmissions first, oldest first among equals;
   // urgent news before routine news.
-  for (uint32_t s = dissemination.first(); s != kNoSlot && used <= room; s = dissemination.after(s)) {
+  for (uint32_t s = dissemination.first(); s != kNoSlot && used <= news_room; s = dissemination.after(s)) {
     if (with_buddy && s == buddy) continue;
     const Member& x = member_at(s);
     bool with_payload = x.payload_ttd > 0 && x.has(MemberFlag::PayloadFresh);
+    if (random_start && used + record_size(x, with_payload) > news_room) break;
     out_slots.push_back(s);
     add_record(out.dissemination, x, with_payload);
     used += record_size(x, with_payload);
   }
   out.has_dissemination = !out.dissemination.empty();
 
-  // Anti-entropy: a run of slots from a random start, as Tarantool. (Drawn uniformly with
-  // the sampler, a newcomer met mid-flood did not reach a full mesh within 30 s in one of
-  // five seeds of hostile_test.cc's flood scenario; kept as Tarantool's until understood.)
-  uint32_t cap = table.capacity();
-  uint32_t start = random_start ? rng.below(cap) : static_cast<uint32_t>((stats.heal_probes * 2654435761u) % cap);
-  for (uint32_t i = 0; i < cap && used <= room; ++i) {
-    uint32_t s = start + i < cap ? start + i : start + i - cap;
+  auto add_ae = [&](uint32_t s) {
     const Member& x = member_at(s);
-    if (!x.live()) continue;
     bool with_payload = x.has(MemberFlag::PayloadFresh);
     add_record(out.anti_entropy, x, with_payload);
     used += record_size(x, with_payload);
+  };
+  if (!random_start) {
+    // Heal probes: a run of slots, so that they leave the seeded sequence alone.
+    uint32_t cap = table.capacity();
+    uint32_t start = static_cast<uint32_t>((stats.heal_probes * 2654435761u) % cap);
+    for (uint32_t i = 0; i < cap && used <= room; ++i) {
+      uint32_t s = start + i < cap ? start + i : start + i - cap;
+      if (member_at(s).live()) add_ae(s);
+    }
+    out.has_anti_entropy = !out.anti_entropy.empty();
+    return;
   }
+  const size_t ae_limit = changing ? SIZE_MAX : dose;
+  // One of the latest changes, in turn, vouched-for ones only; not when it would be the
+  // only record that fits (big payloads), or a few members would take every packet.
+  uint32_t from_recent = kNoSlot;
+  for (uint32_t i = 0; i < recent_n; ++i) {
+    uint32_t s = recent[(recent_cursor + i) % recent_n];
+    if (!vouched(s) || !member_at(s).live()) continue;
+    if (used + record_size(member_at(s), member_at(s).has(MemberFlag::PayloadFresh)) + kRecordWireSize > room) break;
+    recent_cursor = (recent_cursor + i + 1) % recent_n;
+    from_recent = s;
+    add_ae(s);
+    break;
+  }
+  // Then uniform draws, vouched-for members first; the others follow if room is left.
+  ae_later.clear();
+  sampler.begin(table.capacity());
+  for (uint32_t s = sampler.next(rng); s != kNoSlot && used <= room && out.anti_entropy.size() < ae_limit;
+       s = sampler.next(rng)) {
+    if (!member_at(s).live() || s == from_recent) continue;
+    if (vouched(s))
+      add_ae(s);
+    else if (ae_later.size() * kRecordWireSize <= room - std::min(room, used))
+      ae_later.push_back(s);
+  }
+  for (size_t i = 0; i < ae_later.size() && used <= room && out.anti_entropy.size() < ae_limit; ++i)
+    add_ae(ae_later[i]);
   out.has_anti_entropy = !out.anti_entropy.empty();
 }
 

@@ -206,7 +206,9 @@ void test_flood_cluster() {
     c.run_until(real_ok, 0.01);
   }
   CHECK(!suspected, "cluster: no real member suspected during the flood");
-  CHECK(c.run_until([&] { return c.fullmesh(); }, 30) >= 0, "cluster: full mesh, the newcomer included");
+  // Within a few seconds of the flood's end (anti-entropy vouches for confirmed members
+  // first, so the made-up ones do not crowd the real ones out of node 0's packets).
+  CHECK(c.run_until([&] { return c.fullmesh(); }, 10) >= 0, "cluster: full mesh, the newcomer included");
   // Paced at max(16, 4 * (5 confirmed + 1)) = 24 per heartbeat: at most ~16 + 24 * 10.
   CHECK(max_size <= 7 + 16 + 24 * 11, "cluster: node 0's table grew to %zu", max_size);
 }
