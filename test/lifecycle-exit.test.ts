@@ -39,6 +39,18 @@ describe('lifecycle: process exit under memory pressure', () => {
   });
 });
 
+describe('lifecycle: threads running through exit()', () => {
+  // Exit code 7 joins nothing: the workers run on while exit handlers free OpenSSL's global
+  // state. Without the exit gate (native/io/crypto.h) about a third of these runs died of
+  // SIGSEGV in a worker's EVP_CipherInit_ex; each run is one more chance to catch it.
+  it("handler7 with encrypted instances decrypting and re-keying: exit code 7, no signal, 10 runs", async () => {
+    for (let i = 0; i < 10; i++) {
+      const r = await runFixture('exit-crypto.cjs', [], { code: 7 });
+      expect(r.stdout).toContain('"type":"ready"');
+    }
+  });
+});
+
 describe('lifecycle: after the process began to exit', () => {
   it("an instance made in a later 'exit' listener is refused (ERR_SWIM_CLOSED): no thread runs through the exit", async () => {
     const r = await runFixture('exit-create.cjs');

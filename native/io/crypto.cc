@@ -7,8 +7,11 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace swim {
 namespace io {
@@ -25,6 +28,40 @@ const char* cipher_drop_name(CipherDrop d) {
     case CipherDrop::Count_: break;
   }
   return "unknown";
+}
+
+namespace {
+
+// Trivially destructible: still valid while exit handlers and static destructors run.
+std::atomic<int> g_openssl_users{0};
+std::atomic<bool> g_openssl_closed{false};
+
+// A user increments, then checks the flag; we set the flag, then wait for the count (both
+// sequentially consistent): either it sees the flag or we see it and wait.
+void close_openssl_gate() {
+  g_openssl_closed.store(true);
+  while (g_openssl_users.load() != 0) std::this_thread::yield();
+}
+
+}  // namespace
+
+void arm_openssl_exit_gate() {
+  static const bool armed = [] {
+    // Makes sure OpenSSL's own exit handler is registered first (Node has done it already).
+    OPENSSL_init_crypto(0, nullptr);
+    return std::atexit(close_openssl_gate) == 0;
+  }();
+  (void)armed;
+}
+
+OpenSslUse::OpenSslUse() {
+  g_openssl_users.fetch_add(1);
+  entered_ = !g_openssl_closed.load();
+  if (!entered_) g_openssl_users.fetch_sub(1);
+}
+
+OpenSslUse::~OpenSslUse() {
+  if (entered_) g_openssl_users.fetch_sub(1);
 }
 
 ReplayWindow::ReplayWindow() {

@@ -98,6 +98,27 @@ constexpr size_t kMaxRingKeys = 16;
 // cipher (overhead 0); the worker may equally keep a null pointer for "no codec".
 std::unique_ptr<PacketCipher> make_cipher(const CipherConfig& config, std::string* error);
 
+// OpenSSL frees its global state (library context, DRBGs, error queues) from an exit
+// handler, OPENSSL_cleanup, which Node registers at startup. A worker thread can still be
+// running when exit() runs (docs/lifecycle.md, "Limits"): every use of OpenSSL on a worker
+// thread is therefore an OpenSslUse. arm_openssl_exit_gate() registers our own exit
+// handler, after OpenSSL's and so run before it: it refuses new uses and waits for those in
+// progress (microseconds). Process-wide by nature: exit() is.
+void arm_openssl_exit_gate();  // JS thread, before a cipher reaches a worker; idempotent
+
+class OpenSslUse {
+ public:
+  OpenSslUse();
+  ~OpenSslUse();
+  OpenSslUse(const OpenSslUse&) = delete;
+  OpenSslUse& operator=(const OpenSslUse&) = delete;
+  // False once the process is exiting: the caller must not touch OpenSSL.
+  explicit operator bool() const { return entered_; }
+
+ private:
+  bool entered_;
+};
+
 // AES-GCM keyring datagram (all sizes in bytes):
 //   [0]      format version, kGcmVersion
 //   [1..4)   key id: first 3 bytes of SHA-256("swim-native gcm key id" || key); it lets the

@@ -251,6 +251,7 @@ bool Worker::Configure(const swim::ConfigPatch& patch, const swim::Addr* rebind,
 
 void Worker::SetCipher(std::unique_ptr<swim::io::PacketCipher> cipher) {
   std::unique_ptr<swim::io::PacketCipher> replaced;  // a previous one never taken over
+  if (cipher) swim::io::arm_openssl_exit_gate();
   {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     replaced = std::move(pending_cipher_);
@@ -412,6 +413,8 @@ void Worker::OnDatagram(UdpSocket* socket, const uint8_t* data, size_t size, swi
 void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
   if (shutting_down_) return;
   if (from != nullptr && cipher_) {
+    swim::io::OpenSslUse use;
+    if (!use) return;  // the process is exiting
     swim::io::CipherDrop drop = cipher_->open(data, size, &opened_);
     if (drop != swim::io::CipherDrop::Ok) {
       // Counted, never logged: a member with the wrong key must not flood anything.
@@ -468,6 +471,8 @@ void Worker::SendAll() {
     const uint8_t* data = d.bytes.data();
     size_t size = d.bytes.size();
     if (cipher_) {
+      swim::io::OpenSslUse use;
+      if (!use) break;  // the process is exiting
       if (!cipher_->seal(data, size, &sealed_)) {
         seal_errors_.fetch_add(1, std::memory_order_relaxed);
         continue;
@@ -487,6 +492,9 @@ void Worker::SendAll() {
 void Worker::OnSendDone() { MaybeFinishQuit(); }
 
 void Worker::ApplyPendingCipher() {
+  // Destroying the old cipher frees EVP contexts.
+  swim::io::OpenSslUse use;
+  if (!use) return;  // the process is exiting
   std::unique_ptr<swim::io::PacketCipher> next;
   {
     std::lock_guard<std::mutex> lock(cmd_mu_);
