@@ -413,9 +413,12 @@ void Worker::OnDatagram(UdpSocket* socket, const uint8_t* data, size_t size, swi
 void Worker::Step(const uint8_t* data, size_t size, const swim::Addr* from) {
   if (shutting_down_) return;
   if (from != nullptr && cipher_) {
-    swim::io::OpenSslUse use;
-    if (!use) return;  // the process is exiting
-    swim::io::CipherDrop drop = cipher_->open(data, size, &opened_);
+    swim::io::CipherDrop drop;
+    {
+      swim::io::OpenSslUse use;  // only around OpenSSL: the exit handler waits for it
+      if (!use) return;          // the process is exiting
+      drop = cipher_->open(data, size, &opened_);
+    }
     if (drop != swim::io::CipherDrop::Ok) {
       // Counted, never logged: a member with the wrong key must not flood anything.
       cipher_drops_[static_cast<size_t>(drop)].fetch_add(1, std::memory_order_relaxed);
