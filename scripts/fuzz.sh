@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run fuzz [-- --seconds N | --runs N] [--only decoder|engine] [--jobs J] [--make-corpus]
+# npm run fuzz [-- --seconds N | --runs N] [--only decoder|engine] [--jobs J] [--max-len B] [--make-corpus]
 #
 # Builds two libFuzzer targets with ASan and UBSan (clang) and runs each from its committed
 # seed corpus; fails on any crash, sanitizer report, leak, timeout or failed check:
@@ -9,7 +9,9 @@
 # --seconds N (default 60) is split evenly between the two; --runs N runs each N
 # executions; --only runs one of them with the whole budget. --jobs J runs J processes of
 # each fuzzer at once over the same work corpus (--runs is then the total, split evenly;
-# job k > 1 logs to fuzz.K.log / engine.K.log). Logs: fuzz/out/fuzz.log
+# job k > 1 logs to fuzz.K.log / engine.K.log). --max-len B caps the inputs libFuzzer makes
+# (default 4096; an engine input's cost grows with its length, so long campaigns use less).
+# Logs: fuzz/out/fuzz.log
 # (decoder) and fuzz/out/engine.log (the tail is printed on failure); discovered inputs go
 # to fuzz/corpus-work/ and fuzz/corpus-engine-work/ (not committed); a crashing input is
 # saved as fuzz/out/crash-* (decoder) or fuzz/out/engine-crash-* (engine): reproduce with
@@ -23,6 +25,7 @@ seconds=60
 runs=
 only=
 jobs=1
+max_len=4096
 make_corpus=0
 while (($#)); do
   case $1 in
@@ -30,8 +33,9 @@ while (($#)); do
     --runs) runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
+    --max-len) max_len=$2; shift 2 ;;
     --make-corpus) make_corpus=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "fuzz: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -82,11 +86,11 @@ run() {
     local l=$log
     ((k > 1)) && l=${log%.log}.$k.log
     logs+=("$l")
-    # Datagrams are at most 1472 bytes; 4096 leaves room for inputs over the limit.
+    # Datagrams are at most 1472 bytes; the default 4096 leaves room for inputs over the limit.
     # -timeout: one input taking a second means something is quadratic (or looping).
     # The first corpus directory receives new inputs, the second (committed seeds) is only read.
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-      "$out/${name}_fuzzer" "${limit[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+      "$out/${name}_fuzzer" "${limit[@]}" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$prefix" "$work" "$seeds" >"$l" 2>&1 &
     pids+=($!)
   done
