@@ -35,7 +35,7 @@ while (($#)); do
     --jobs) jobs=$2; shift 2 ;;
     --max-len) max_len=$2; shift 2 ;;
     --make-corpus) make_corpus=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "fuzz: unknown option $1" >&2; exit 2 ;;
   esac
 done
