@@ -108,11 +108,11 @@ struct Engine::Impl {
   // in turn one per packet; the dose of a packet while our view is not growing; and when
   // a member last joined our view (growing()).
   static constexpr uint32_t kRecent = 4;
-  Time grew_at = INT64_MIN / 2;
   static constexpr uint32_t kQuietDoseMin = 2;
   uint32_t recent[kRecent] = {};
   uint32_t recent_n = 0;
   uint32_t recent_cursor = 0;
+  Time grew_at = INT64_MIN / 2;
 
   // Scratch, kept for their capacity.
   Packet in, out;

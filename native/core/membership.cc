@@ -40,7 +40,6 @@ uint32_t incarnation_diff(const Incarnation& a, const Incarnation& b) {
   return mask;
 }
 
-
 }  // namespace
 
 // ceil(log2(n)) + 1: how many round steps a status change is gossiped (Tarantool).

@@ -108,7 +108,7 @@ void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, 
   // Hand the codec one candidate more than fits by our estimate; it keeps the exact prefix.
   size_t room = std::min(budget, kMaxPacketSize) - kMessageOverhead;
   size_t used = 0;
-  const bool changing = growing();
+  const bool grows = growing();
   const uint32_t dose = quiet_dose();
   // The news leaves room for the quiet dose, or half a small packet (at least one record):
   // a flood of news must not push every member record out of the packets, nor an ack to a
@@ -156,7 +156,7 @@ void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, 
     out.has_anti_entropy = !out.anti_entropy.empty();
     return;
   }
-  const size_t ae_limit = changing ? SIZE_MAX : dose;
+  const size_t ae_limit = grows ? SIZE_MAX : dose;
   // One of the latest changes, in turn, vouched-for ones only; not when it would be the
   // only record that fits or take half the room (big payloads): a few members would then
   // take every packet, and the uniform draws, which reach every member, none.
