@@ -1,7 +1,7 @@
 // Anti-entropy in the dose that fits (docs/protocol.md#anti-entropy): full packets while
 // our view grows (a member joined it lately), a few records per packet otherwise, one of
-// them among the latest changes. A member that missed an update (every packet carrying the news was lost
-// on its way in) still learns it from anti-entropy within 10 heartbeats.
+// them among the latest changes. A member that missed an update (every packet carrying the
+// news was lost on its way in) still learns it from anti-entropy within 10 heartbeats.
 import { describe, expect } from 'vitest';
 import { interconnectAll, simTest } from './sim-helpers';
 
