@@ -1,7 +1,7 @@
 // Anti-entropy in the dose that fits (docs/protocol.md#anti-entropy): full packets while
-// news is queued, a few records per packet once the view is quiet, one of them among the
-// latest changes. A member that missed an update (every packet carrying the news was lost
-// on its way in) still learns it from anti-entropy within 10 heartbeats.
+// our view grows (a member joined it lately), a few records per packet otherwise, one of
+// them among the latest changes. A member that missed an update (every packet carrying the
+// news was lost on its way in) still learns it from anti-entropy within 10 heartbeats.
 import { describe, expect } from 'vitest';
 import { interconnectAll, simTest } from './sim-helpers';
 
@@ -52,4 +52,33 @@ describe('sim: anti-entropy', () => {
       for (const i of others) expect(sim.status(i, missing)).toBe('alive');
     });
   }
+
+  simTest('packets fill while a newcomer joins, not for a status or payload change', (make) => {
+    const n = 20;
+    const newcomer = n + 1;
+    const sim = make({ nodes: n + 1, heartbeatRate: HEARTBEAT, ackTimeout: ACK_TIMEOUT });
+    sim.kill(newcomer); // not started yet
+    interconnectAll(sim, Array.from({ length: n }, (_, k) => k + 1));
+    expect(sim.runUntil({ fullmesh: true }, 10)).toBeGreaterThanOrEqual(0);
+    sim.run(20);
+    const bytesPerPacket = (seconds: number): number => {
+      const s0 = sim.stats();
+      sim.run(seconds);
+      const s1 = sim.stats();
+      return (s1.bytesSent - s0.bytesSent) / (s1.packetsSent - s0.packetsSent);
+    };
+    const quiet = bytesPerPacket(2);
+    expect(quiet).toBeLessThan(400);
+
+    // News that adds nobody: dissemination carries it, anti-entropy stays at its dose.
+    sim.setPayload(3, 'v2');
+    expect(bytesPerPacket(2)).toBeLessThan(quiet + 150);
+    expect(sim.runUntil({ member: 3, everywhere: true, payload: 'v2' }, 5)).toBeGreaterThanOrEqual(0);
+
+    // A newcomer grows every view: packets fill, and it meets everyone fast.
+    sim.restart(newcomer);
+    sim.addMember(newcomer, 1);
+    expect(bytesPerPacket(2)).toBeGreaterThan(2 * quiet);
+    expect(sim.runUntil({ fullmesh: true }, 5)).toBeGreaterThanOrEqual(0);
+  });
 });

@@ -27,6 +27,9 @@
 
 namespace swim {
 
+// ceil(log2(n)) + 1: how many round steps a status change is gossiped (Tarantool).
+uint8_t status_ttd_for(uint32_t n);
+
 struct Engine::Impl {
   explicit Impl(uint64_t seed) : rng(seed), waits(table), dissemination(table) {}
 
@@ -102,12 +105,14 @@ struct Engine::Impl {
   Time last_conflict_at = 0;
 
   // Anti-entropy (messages.cc): the members whose record changed last, newest first, sent
-  // in turn one per packet; and the dose of a packet while no news is queued.
+  // in turn one per packet; the dose of a packet while our view is not growing; and when
+  // a member last joined our view (growing()).
   static constexpr uint32_t kRecent = 4;
   static constexpr uint32_t kQuietDoseMin = 2;
   uint32_t recent[kRecent] = {};
   uint32_t recent_n = 0;
   uint32_t recent_cursor = 0;
+  Time grew_at = INT64_MIN / 2;
 
   // Scratch, kept for their capacity.
   Packet in, out;
@@ -188,6 +193,7 @@ struct Engine::Impl {
                    uint32_t buddy = kNoSlot);
   void count_transmissions(uint32_t fitted);
   uint32_t quiet_dose() const;
+  bool growing() const;
   void note_recent(uint32_t slot);
   void forget_recent(uint32_t slot);
   bool vouched(uint32_t slot) const;

@@ -40,14 +40,14 @@ uint32_t incarnation_diff(const Incarnation& a, const Incarnation& b) {
   return mask;
 }
 
+}  // namespace
+
 // ceil(log2(n)) + 1: how many round steps a status change is gossiped (Tarantool).
 uint8_t status_ttd_for(uint32_t n) {
   uint32_t bits = 0;
   while (bits < 32 && (uint64_t{1} << bits) < n) ++bits;
   return static_cast<uint8_t>(bits + 1);
 }
-
-}  // namespace
 
 void Engine::Impl::snapshot(uint32_t slot, MemberSnapshot* out) const {
   const Member& x = table.at(slot);
@@ -102,6 +102,7 @@ uint32_t Engine::Impl::new_member(const MemberRecord& def) {
   x.status = def.status;
   x.incarnation = def.incarnation;
   on_update(slot, kEvNew);
+  if (def.status == Status::Alive && slot != self) grew_at = now;
   if (def.has_payload) apply_payload(slot, def.payload);
   // Tarantool's round timer runs only while there is someone to ping.
   if (round_deadline == kNever && !quitting && table.size() > 1) round_deadline = now + heartbeat;
@@ -134,6 +135,8 @@ void Engine::Impl::update_inc_status(uint32_t slot, Status status, const Incarna
     uint32_t mask = incarnation_diff(x.incarnation, inc);
     if (x.status != status) {
       mask |= kEvNewStatus;
+      // A member back from the dead rejoins our view, as a new one does.
+      if (status == Status::Alive && (x.status == Status::Dead || x.status == Status::Left)) grew_at = now;
       x.status = status;
     }
     x.incarnation = inc;
