@@ -105,8 +105,8 @@ struct Engine::Impl {
   Time last_conflict_at = 0;
 
   // Anti-entropy (messages.cc): the members whose record changed last, newest first, sent
-  // in turn one per packet; the dose of a packet while our view is not growing; and when
-  // a member last joined our view (growing()).
+  // in turn one per packet; the dose of a packet while our view is settled; and when
+  // a member last joined our view (unsettled()).
   static constexpr uint32_t kRecent = 4;
   static constexpr uint32_t kQuietDoseMin = 2;
   uint32_t recent[kRecent] = {};
@@ -193,7 +193,7 @@ struct Engine::Impl {
                    uint32_t buddy = kNoSlot);
   void count_transmissions(uint32_t fitted);
   uint32_t quiet_dose() const;
-  bool growing() const;
+  bool unsettled() const;
   void note_recent(uint32_t slot);
   void forget_recent(uint32_t slot);
   bool vouched(uint32_t slot) const;

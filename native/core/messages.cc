@@ -46,12 +46,14 @@ uint32_t Engine::Impl::quiet_dose() const {
   return std::max<uint32_t>(kQuietDoseMin, (table.size() + 9) / 10);
 }
 
-// Whether our view is growing: a member joined it (or came back from the dead) within the
-// last TTD round steps. Then anti-entropy fills the packet: a bootstrap, a newcomer and a
-// healed partition spread the table fast. Other news (a status, a payload) is carried by
-// dissemination and leaves the dose alone.
-bool Engine::Impl::growing() const {
-  return now - grew_at < static_cast<Time>(status_ttd_for(table.size())) * heartbeat;
+// Whether our view is unsettled: a member joined it (or came back from the dead) within the
+// last TTD round steps, or a member is suspected. Then anti-entropy fills the packet: a
+// bootstrap, a newcomer and a healed partition spread the table fast, and every packet
+// repeats a suspicion, so that its Lifeguard confirmations come within a step or two.
+// Other news (an alive-to-alive change, a payload) is carried by dissemination and leaves
+// the dose alone.
+bool Engine::Impl::unsettled() const {
+  return !suspicions.empty() || now - grew_at < static_cast<Time>(status_ttd_for(table.size())) * heartbeat;
 }
 
 // Remembers that the member's record just changed: anti-entropy sends the latest changes
@@ -87,7 +89,7 @@ bool Engine::Impl::vouched(uint32_t slot) const {
 // record is actually sent in a round step's ping (count_transmissions). With lifeguard, a
 // ping for a member we suspect (`buddy`) carries its own record first, so it refutes at
 // once. Anti-entropy (docs/protocol.md#anti-entropy): room for quiet_dose() records is kept
-// from the news; while our view is growing (growing()) it fills the packet, otherwise
+// from the news; while our view is unsettled (unsettled()) it fills the packet, otherwise
 // it stops at that dose. Its records: one of the latest changes, then members drawn
 // uniformly (the sampler), vouched-for ones first. random_start false (heal probes): a full
 // run of slots from a start that draws nothing from the rng.
@@ -108,7 +110,7 @@ void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, 
   // Hand the codec one candidate more than fits by our estimate; it keeps the exact prefix.
   size_t room = std::min(budget, kMaxPacketSize) - kMessageOverhead;
   size_t used = 0;
-  const bool grows = growing();
+  const bool unsettled_view = unsettled();
   const uint32_t dose = quiet_dose();
   // The news leaves room for the quiet dose, or half a small packet (at least one record):
   // a flood of news must not push every member record out of the packets, nor an ack to a
@@ -156,7 +158,7 @@ void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, 
     out.has_anti_entropy = !out.anti_entropy.empty();
     return;
   }
-  const size_t ae_limit = grows ? SIZE_MAX : dose;
+  const size_t ae_limit = unsettled_view ? SIZE_MAX : dose;
   // One of the latest changes, in turn, vouched-for ones only; not when it would be the
   // only record that fits or take half the room (big payloads): a few members would then
   // take every packet, and the uniform draws, which reach every member, none.
