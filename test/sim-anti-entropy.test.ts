@@ -1,5 +1,6 @@
 // Anti-entropy in the dose that fits (docs/protocol.md#anti-entropy): full packets while
-// our view grows (a member joined it lately), a few records per packet otherwise, one of
+// our view is unsettled (a member joined or died lately, or is suspected), a few records
+// per packet otherwise, one of
 // them among the latest changes. A member that missed an update (every packet carrying the
 // news was lost on its way in) still learns it from anti-entropy within 10 heartbeats.
 import { describe, expect } from 'vitest';
@@ -53,7 +54,7 @@ describe('sim: anti-entropy', () => {
     });
   }
 
-  simTest('packets fill while a newcomer joins, not for a status or payload change', (make) => {
+  simTest('packets fill while a newcomer joins, not for a payload change', (make) => {
     const n = 20;
     const newcomer = n + 1;
     const sim = make({ nodes: n + 1, heartbeatRate: HEARTBEAT, ackTimeout: ACK_TIMEOUT });
@@ -80,5 +81,31 @@ describe('sim: anti-entropy', () => {
     sim.addMember(newcomer, 1);
     expect(bytesPerPacket(2)).toBeGreaterThan(2 * quiet);
     expect(sim.runUntil({ fullmesh: true }, 5)).toBeGreaterThanOrEqual(0);
+  });
+
+  simTest('packets fill while a member is suspected and right after its death, then settle', (make) => {
+    const n = 20;
+    const victim = 5;
+    const sim = make({ nodes: n, heartbeatRate: HEARTBEAT, ackTimeout: HEARTBEAT });
+    interconnectAll(sim);
+    expect(sim.runUntil({ fullmesh: true }, 10)).toBeGreaterThanOrEqual(0);
+    sim.run(20);
+    const bytesPerPacket = (seconds: number): number => {
+      const s0 = sim.stats();
+      sim.run(seconds);
+      const s1 = sim.stats();
+      return (s1.bytesSent - s0.bytesSent) / (s1.packetsSent - s0.packetsSent);
+    };
+    const quiet = bytesPerPacket(2);
+    expect(quiet).toBeLessThan(400);
+
+    // Every packet repeats the suspicion, so each suspecter hears it confirmed at once.
+    sim.kill(victim);
+    expect(sim.runUntil({ member: victim, status: 'suspected', anywhere: true }, 10)).toBeGreaterThanOrEqual(0);
+    expect(bytesPerPacket(0.5)).toBeGreaterThan(2 * quiet);
+    expect(sim.runUntil({ member: victim, status: 'dead', everywhere: true }, 20)).toBeGreaterThanOrEqual(0);
+    // The verdict's TTD round steps (ceil(log2 19) + 1 = 6, 3 s) later the dose is back.
+    sim.run(4);
+    expect(bytesPerPacket(2)).toBeLessThan(quiet + 150);
   });
 });

@@ -106,13 +106,13 @@ struct Engine::Impl {
 
   // Anti-entropy (messages.cc): the members whose record changed last, newest first, sent
   // in turn one per packet; the dose of a packet while our view is settled; and when
-  // a member last joined our view (unsettled()).
+  // a member last joined, left or came back to our view (unsettled()).
   static constexpr uint32_t kRecent = 4;
   static constexpr uint32_t kQuietDoseMin = 2;
   uint32_t recent[kRecent] = {};
   uint32_t recent_n = 0;
   uint32_t recent_cursor = 0;
-  Time grew_at = INT64_MIN / 2;
+  Time view_changed_at = INT64_MIN / 2;
 
   // Scratch, kept for their capacity.
   Packet in, out;

@@ -72,6 +72,8 @@ void Engine::Impl::on_update(uint32_t slot, uint32_t mask) {
   dissemination.push(slot, routine);
   note_recent(slot);
   sync_suspicion(slot);
+  // A member gone from the live view (dead, left) changes it as a newcomer does.
+  if ((mask & kEvNewStatus) && (x.status == Status::Dead || x.status == Status::Left)) view_changed_at = now;
   if (mask != 0) events.record(slot, mask);
 }
 
@@ -102,7 +104,7 @@ uint32_t Engine::Impl::new_member(const MemberRecord& def) {
   x.status = def.status;
   x.incarnation = def.incarnation;
   on_update(slot, kEvNew);
-  if (def.status == Status::Alive && slot != self) grew_at = now;
+  if (def.status == Status::Alive && slot != self) view_changed_at = now;
   if (def.has_payload) apply_payload(slot, def.payload);
   // Tarantool's round timer runs only while there is someone to ping.
   if (round_deadline == kNever && !quitting && table.size() > 1) round_deadline = now + heartbeat;
@@ -136,7 +138,7 @@ void Engine::Impl::update_inc_status(uint32_t slot, Status status, const Incarna
     if (x.status != status) {
       mask |= kEvNewStatus;
       // A member back from the dead rejoins our view, as a new one does.
-      if (status == Status::Alive && (x.status == Status::Dead || x.status == Status::Left)) grew_at = now;
+      if (status == Status::Alive && (x.status == Status::Dead || x.status == Status::Left)) view_changed_at = now;
       x.status = status;
     }
     x.incarnation = inc;

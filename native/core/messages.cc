@@ -46,14 +46,14 @@ uint32_t Engine::Impl::quiet_dose() const {
   return std::max<uint32_t>(kQuietDoseMin, (table.size() + 9) / 10);
 }
 
-// Whether our view is unsettled: a member joined it (or came back from the dead) within the
-// last TTD round steps, or a member is suspected. Then anti-entropy fills the packet: a
-// bootstrap, a newcomer and a healed partition spread the table fast, and every packet
-// repeats a suspicion, so that its Lifeguard confirmations come within a step or two.
-// Other news (an alive-to-alive change, a payload) is carried by dissemination and leaves
-// the dose alone.
+// Whether our view is unsettled: a member joined it, came back from the dead, died or left
+// within the last TTD round steps, or a member is suspected. Then anti-entropy fills the
+// packet: a bootstrap, a newcomer and a healed partition spread the table fast, every
+// packet repeats a suspicion (its Lifeguard confirmations come within a step or two) and a
+// verdict. Other news (an alive member's new incarnation, a payload) is carried by
+// dissemination and leaves the dose alone.
 bool Engine::Impl::unsettled() const {
-  return !suspicions.empty() || now - grew_at < static_cast<Time>(status_ttd_for(table.size())) * heartbeat;
+  return !suspicions.empty() || now - view_changed_at < static_cast<Time>(status_ttd_for(table.size())) * heartbeat;
 }
 
 // Remembers that the member's record just changed: anti-entropy sends the latest changes
