@@ -27,14 +27,18 @@ Time Engine::Impl::ack_wait() const { return lifeguard ? awareness.scale(ack_tim
 Time Engine::Impl::round_interval() const { return lifeguard ? awareness.scale(heartbeat) : heartbeat; }
 
 // Whose fault is a missed ack? We have no nacks (Tarantool's wire knows only ping and ack),
-// so we use what we know: an ack from anyone since shortly before the ping was sent (one
-// unstretched round interval or ack timeout) shows our own network worked meanwhile, so
-// the silence is the member's. The window does not stretch with our score: it would reach
-// back to before we lost our network. A stretched member waits longer for each ack, so
-// its own round pings still fall inside the wait.
+// so we use what we know: an ack from anyone since shortly before the ping was sent shows
+// our own network worked meanwhile, so the silence is the member's. "Shortly": one
+// unstretched round interval or ack timeout, and half a heartbeat more, so that the ack to
+// the previous round step's ping is inside although a real timer fires late (the round
+// ping's wait ends with the next step, checked first; a step that ran a millisecond late
+// pushed that ack out of an exact window, and then no first miss ever counted). The window
+// does not stretch with our score: it would reach back to before we lost our network. A
+// stretched member waits longer for each ack, so its own round pings still fall inside the
+// wait.
 bool Engine::Impl::miss_counts(Time sent) {
   if (!lifeguard) return true;
-  if (last_ack_at >= sent - std::max(ack_timeout, heartbeat)) return true;
+  if (last_ack_at >= sent - std::max(ack_timeout, heartbeat) - heartbeat / 2) return true;
   // Nobody else who could have answered (a two-member cluster), or nobody answered us for
   // longer than the longest suspicion we would hold now (6 x 3 stretched ack timeouts,
   // 81 s at the defaults and full doubt): we may be the last one standing, so the silence

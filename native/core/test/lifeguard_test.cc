@@ -185,6 +185,41 @@ void test_lg_buddy() {
   CHECK(buddy_seen, "node 1 got suspected and pinged");
 }
 
+// On a real clock timers fire late (a millisecond or more) and acks come back within a
+// fraction of one: the ack to the previous round step's ping still shows that our network
+// worked, so a silent member's misses are its own, never ours.
+void test_lg_late_timers() {
+  Time now = 10 * kSecond;
+  const Time late = 2 * kSecond / 1000, rtt = kSecond / 10000;
+  std::unique_ptr<Engine> e(lone_engine(true, now));
+  for (uint32_t i = 1; i <= 4; ++i) e->add_member(node_addr(i), node_uuid(i), now);
+  // Node 1 never answers; the others answer every direct ping after one rtt.
+  bool suspected = false;
+  for (int step = 0; step < 60 && !suspected; ++step) {
+    now = std::max(now, e->next_deadline()) + late;
+    e->on_timer(now);
+    std::vector<Datagram> out;
+    e->take_outbox(&out);
+    for (const Datagram& d : out) {
+      Packet p;
+      if (!decode_packet(d.bytes.data(), d.bytes.size(), &p).ok()) std::abort();
+      if (p.meta.has_route || p.failure_detection.type != FdType::Ping) continue;
+      for (uint32_t i = 2; i <= 4; ++i)
+        if (d.to == node_addr(i)) {
+          std::vector<uint8_t> ack = encode(fd_packet(i, FdType::Ack, Incarnation{}));
+          e->on_datagram(ack.data(), ack.size(), node_addr(i), now + rtt);
+        }
+    }
+    now += rtt;
+    MemberSnapshot m;
+    suspected = e->member(node_uuid(1), &m) && m.status == Status::Suspected;
+  }
+  CHECK(suspected, "the silent member got suspected");
+  CHECK(e->stats().ack_timeouts_self == 0, "no miss charged to us: %llu",
+        (unsigned long long)e->stats().ack_timeouts_self);
+  CHECK(e->stats().awareness == 0, "no self-doubt: score %u", e->stats().awareness);
+}
+
 // With more news than one packet holds, every item is sent before any expires.
 void test_lg_dissemination_fair() {
   Time now = 10 * kSecond;
@@ -260,6 +295,7 @@ void lifeguard_tests(std::vector<Test>* out) {
   out->push_back({"lg_isolated_member", test_lg_isolated_member});
   out->push_back({"lg_crash", test_lg_crash});
   out->push_back({"lg_buddy", test_lg_buddy});
+  out->push_back({"lg_late_timers", test_lg_late_timers});
   out->push_back({"lg_dissemination_fair", test_lg_dissemination_fair});
   out->push_back({"lg_left_not_revived", test_lg_left_not_revived});
   out->push_back({"lg_own_address", test_lg_own_address});
