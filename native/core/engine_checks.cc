@@ -38,12 +38,6 @@ void Engine::Impl::check_invariants(const char* where) const {
   if (live != table.size()) fail("size mismatch");
   if (suspicions.size() > table.size()) fail("suspicions of members that are gone");
   if (confirmed_members != confirmed) fail("confirmed count mismatch");
-  if (confirmed_slots.size() != confirmed) fail("confirmed list size mismatch");
-  for (uint32_t i = 0; i < confirmed_slots.size(); ++i) {
-    uint32_t s = confirmed_slots[i];
-    if (s >= table.capacity() || !member_at(s).has(MemberFlag::Confirmed) || confirmed_index[s] != i)
-      fail("confirmed list out of step");
-  }
   if (const char* bad = dissemination.check()) fail(bad);
   if (recent_n > kRecent) fail("too many recent changes");
   for (uint32_t i = 0; i < recent_n; ++i) {

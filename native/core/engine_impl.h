@@ -88,10 +88,6 @@ struct Engine::Impl {
   // (confirmed), so a flood of made-up senders cannot raise it (docs/protocol.md).
   Time contact_tat = 0;
   uint32_t confirmed = 0;     // members with MemberFlag::Confirmed
-  // The same members as a list (and each one's index in it, by slot), so anti-entropy draws
-  // vouched-for members uniformly without scanning the table (build_message).
-  std::vector<uint32_t> confirmed_slots;
-  std::vector<uint32_t> confirmed_index;
   uint32_t evict_cursor = 0;  // where the next search for an evictable member starts
 
   // Healing (docs/protocol.md#healing): seeds and lost members' addresses, probed one per
@@ -120,6 +116,7 @@ struct Engine::Impl {
 
   // Scratch, kept for their capacity.
   Packet in, out;
+  std::vector<uint32_t> ae_later;  // members drawn for anti-entropy that nobody vouched for
   std::vector<uint32_t> out_slots;  // slot of each record of out.dissemination (kNoSlot: not queued)
   uint8_t buf[kMaxPacketSize];
 

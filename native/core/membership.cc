@@ -287,19 +287,10 @@ void Engine::Impl::set_confirmed(uint32_t slot, bool on) {
   Member& x = member_at(slot);
   if (x.has(MemberFlag::Confirmed) == on) return;
   x.set(MemberFlag::Confirmed, on);
-  if (on) {
+  if (on)
     ++confirmed;
-    if (confirmed_index.size() <= slot) confirmed_index.resize(table.capacity(), kNoSlot);
-    confirmed_index[slot] = static_cast<uint32_t>(confirmed_slots.size());
-    confirmed_slots.push_back(slot);
-  } else {
+  else
     --confirmed;
-    uint32_t i = confirmed_index[slot], last = confirmed_slots.back();
-    confirmed_slots[i] = last;
-    confirmed_index[last] = i;
-    confirmed_slots.pop_back();
-    confirmed_index[slot] = kNoSlot;
-  }
 }
 
 // ---------------------------------------------------------------- admission of new members

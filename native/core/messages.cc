@@ -173,28 +173,19 @@ void Engine::Impl::build_message(FdType type, size_t budget, bool random_start, 
     add_ae(s);
     break;
   }
-  // Then uniform draws, vouched-for members first (from their list: no scan of the table,
-  // which at bootstrap, when few members are vouched for yet, would cost a cache miss per
-  // slot for every packet); the others follow if room is left.
-  const uint32_t vouched_n = static_cast<uint32_t>(confirmed_slots.size()) + 1;  // and self
-  sampler.begin(vouched_n);
-  for (uint32_t i = sampler.next(rng); i != kNoSlot && used <= room && out.anti_entropy.size() < ae_limit;
-       i = sampler.next(rng)) {
-    const uint32_t s = i + 1 == vouched_n ? self : confirmed_slots[i];
-    if (s != from_recent && member_at(s).live()) add_ae(s);
-  }
-  if (used <= room && out.anti_entropy.size() < ae_limit && table.size() > vouched_n) {
-    // Uniform over the table, skipping the vouched-for; a bounded number of draws (free
-    // slots and vouched-for members are misses), so a packet never scans the table.
-    const size_t fits = (room - std::min(room, used)) / kRecordWireSize + 1;
-    size_t draws = 4 * fits + 16;
-    sampler.begin(table.capacity());
-    for (uint32_t s = sampler.next(rng); s != kNoSlot && draws > 0 && used <= room && out.anti_entropy.size() < ae_limit;
-         s = sampler.next(rng), --draws) {
-      if (!member_at(s).live() || s == from_recent || vouched(s)) continue;
+  // Then uniform draws, vouched-for members first; the others follow if room is left.
+  ae_later.clear();
+  sampler.begin(table.capacity());
+  for (uint32_t s = sampler.next(rng); s != kNoSlot && used <= room && out.anti_entropy.size() < ae_limit;
+       s = sampler.next(rng)) {
+    if (!member_at(s).live() || s == from_recent) continue;
+    if (vouched(s))
       add_ae(s);
-    }
+    else if (ae_later.size() * kRecordWireSize <= room - std::min(room, used))
+      ae_later.push_back(s);
   }
+  for (size_t i = 0; i < ae_later.size() && used <= room && out.anti_entropy.size() < ae_limit; ++i)
+    add_ae(ae_later[i]);
   out.has_anti_entropy = !out.anti_entropy.empty();
 }
 
