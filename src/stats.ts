@@ -31,7 +31,8 @@ export interface EngineStats {
   /** Members our own failure detection declared dead. */
   deaths: number;
   /** Rumours that we are suspected, dead or gone that we refuted (self version bumped). */
-  refutations: number;  /** Lifeguard: missed acks charged to this member itself (nobody answered it meanwhile). */
+  refutations: number;
+  /** Lifeguard: missed acks charged to this member itself (nobody answered it meanwhile). */
   ackTimeoutsSelf: number;
   /** Lifeguard: local health score now, 0 (healthy) to 8; timeouts stretch by (score + 1). */
   awareness: number;

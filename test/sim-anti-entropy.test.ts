@@ -1,15 +1,24 @@
 // Anti-entropy in the dose that fits (docs/protocol.md#anti-entropy): full packets while
 // our view is unsettled (a member joined or died lately, or is suspected), a few records
-// per packet otherwise, one of
-// them among the latest changes. A member that missed an update (every packet carrying the
-// news was lost on its way in) still learns it from anti-entropy within 10 heartbeats.
+// per packet otherwise, one of them among the latest changes. A member that missed an
+// update (every packet carrying the news was lost on its way in) still learns it from
+// anti-entropy within 10 heartbeats.
 import { describe, expect } from 'vitest';
+import type { Simulation } from '../src/sim';
 import { interconnectAll, simTest } from './sim-helpers';
 
 const HEARTBEAT = 0.5; // the default
 // Long enough that 9 s without a single datagram in does not make the member suspected:
 // what is measured is anti-entropy, not a refutation (which would be news again).
 const ACK_TIMEOUT = 10;
+
+/** Runs the cluster for `seconds`; the mean size of the packets sent meanwhile. */
+function bytesPerPacketOver(sim: Simulation, seconds: number): number {
+  const s0 = sim.stats();
+  sim.run(seconds);
+  const s1 = sim.stats();
+  return (s1.bytesSent - s0.bytesSent) / (s1.packetsSent - s0.packetsSent);
+}
 
 describe('sim: anti-entropy', () => {
   for (const n of [20, 50]) {
@@ -62,12 +71,7 @@ describe('sim: anti-entropy', () => {
     interconnectAll(sim, Array.from({ length: n }, (_, k) => k + 1));
     expect(sim.runUntil({ fullmesh: true }, 10)).toBeGreaterThanOrEqual(0);
     sim.run(20);
-    const bytesPerPacket = (seconds: number): number => {
-      const s0 = sim.stats();
-      sim.run(seconds);
-      const s1 = sim.stats();
-      return (s1.bytesSent - s0.bytesSent) / (s1.packetsSent - s0.packetsSent);
-    };
+    const bytesPerPacket = (seconds: number): number => bytesPerPacketOver(sim, seconds);
     const quiet = bytesPerPacket(2);
     expect(quiet).toBeLessThan(400);
 
@@ -90,12 +94,7 @@ describe('sim: anti-entropy', () => {
     interconnectAll(sim);
     expect(sim.runUntil({ fullmesh: true }, 10)).toBeGreaterThanOrEqual(0);
     sim.run(20);
-    const bytesPerPacket = (seconds: number): number => {
-      const s0 = sim.stats();
-      sim.run(seconds);
-      const s1 = sim.stats();
-      return (s1.bytesSent - s0.bytesSent) / (s1.packetsSent - s0.packetsSent);
-    };
+    const bytesPerPacket = (seconds: number): number => bytesPerPacketOver(sim, seconds);
     const quiet = bytesPerPacket(2);
     expect(quiet).toBeLessThan(400);
 

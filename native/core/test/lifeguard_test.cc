@@ -54,6 +54,30 @@ Packet fd_packet(uint32_t from, FdType type, Incarnation inc) {
   return p;
 }
 
+struct Sent {
+  Addr to;
+  Packet p;
+};
+
+// Runs the engine's timers at `now`; returns what it sent, decoded.
+std::vector<Sent> fire(Engine* e, Time now) {
+  e->on_timer(now);
+  std::vector<Datagram> out;
+  e->take_outbox(&out);
+  std::vector<Sent> sent(out.size());
+  for (size_t k = 0; k < out.size(); ++k) {
+    sent[k].to = out[k].to;
+    if (!decode_packet(out[k].bytes.data(), out[k].bytes.size(), &sent[k].p).ok()) std::abort();
+  }
+  return sent;
+}
+
+// Node i's ack reaches the engine at `at`.
+void ack_from(Engine* e, uint32_t i, Time at) {
+  std::vector<uint8_t> ack = encode(fd_packet(i, FdType::Ack, Incarnation{}));
+  e->on_datagram(ack.data(), ack.size(), node_addr(i), at);
+}
+
 Engine* lone_engine(bool lifeguard, Time now) {
   Engine* e = new Engine(g_seed);
   ConfigPatch cfg = node_config(0);
@@ -157,14 +181,11 @@ void test_lg_buddy() {
   bool buddy_seen = false;
   for (int step = 0; step < 400 && !buddy_seen; ++step) {
     now = std::max(now, e->next_deadline());
-    e->on_timer(now);
-    std::vector<Datagram> out;
-    e->take_outbox(&out);
+    std::vector<Sent> sent = fire(e.get(), now);
     MemberSnapshot m;
     bool suspected = e->member(node_uuid(1), &m) && m.status == Status::Suspected;
-    for (const Datagram& d : out) {
-      Packet p;
-      if (!decode_packet(d.bytes.data(), d.bytes.size(), &p).ok()) std::abort();
+    for (const Sent& d : sent) {
+      const Packet& p = d.p;
       Addr to = p.meta.has_route ? p.meta.route.dst : d.to;
       if (to == node_addr(1)) {
         if (suspected && p.failure_detection.type == FdType::Ping) {
@@ -176,10 +197,7 @@ void test_lg_buddy() {
         continue;
       }
       for (uint32_t i = 2; i <= 4; ++i)
-        if (to == node_addr(i) && !p.meta.has_route) {
-          std::vector<uint8_t> ack = encode(fd_packet(i, FdType::Ack, Incarnation{}));
-          e->on_datagram(ack.data(), ack.size(), node_addr(i), now);
-        }
+        if (to == node_addr(i) && !p.meta.has_route) ack_from(e.get(), i, now);
     }
   }
   CHECK(buddy_seen, "node 1 got suspected and pinged");
@@ -197,18 +215,10 @@ void test_lg_late_timers() {
   bool suspected = false;
   for (int step = 0; step < 60 && !suspected; ++step) {
     now = std::max(now, e->next_deadline()) + late;
-    e->on_timer(now);
-    std::vector<Datagram> out;
-    e->take_outbox(&out);
-    for (const Datagram& d : out) {
-      Packet p;
-      if (!decode_packet(d.bytes.data(), d.bytes.size(), &p).ok()) std::abort();
-      if (p.meta.has_route || p.failure_detection.type != FdType::Ping) continue;
+    for (const Sent& d : fire(e.get(), now)) {
+      if (d.p.meta.has_route || d.p.failure_detection.type != FdType::Ping) continue;
       for (uint32_t i = 2; i <= 4; ++i)
-        if (d.to == node_addr(i)) {
-          std::vector<uint8_t> ack = encode(fd_packet(i, FdType::Ack, Incarnation{}));
-          e->on_datagram(ack.data(), ack.size(), node_addr(i), now + rtt);
-        }
+        if (d.to == node_addr(i)) ack_from(e.get(), i, now + rtt);
     }
     now += rtt;
     MemberSnapshot m;
@@ -229,13 +239,8 @@ void test_lg_dissemination_fair() {
   std::vector<bool> sent(n + 1, false);
   for (int step = 0; step < 12; ++step) {
     now += kSecond / 2;
-    e->on_timer(now);
-    std::vector<Datagram> out;
-    e->take_outbox(&out);
-    for (const Datagram& d : out) {
-      Packet p;
-      if (!decode_packet(d.bytes.data(), d.bytes.size(), &p).ok()) std::abort();
-      for (const MemberRecord& r : p.dissemination)
+    for (const Sent& d : fire(e.get(), now)) {
+      for (const MemberRecord& r : d.p.dissemination)
         for (uint32_t i = 1; i <= n; ++i)
           if (r.uuid == node_uuid(i)) sent[i] = true;
     }
@@ -259,8 +264,7 @@ void test_lg_left_not_revived() {
   e->on_datagram(quit.data(), quit.size(), node_addr(1), now);
   MemberSnapshot m;
   CHECK(e->member(node_uuid(1), &m) && m.status == Status::Left, "left");
-  std::vector<uint8_t> ack = encode(fd_packet(1, FdType::Ack, Incarnation{}));
-  e->on_datagram(ack.data(), ack.size(), node_addr(1), now);
+  ack_from(e.get(), 1, now);
   CHECK(e->member(node_uuid(1), &m) && m.status == Status::Left, "a late ack does not revive it");
   std::vector<uint8_t> ping = encode(fd_packet(1, FdType::Ping, Incarnation{0, 1}));
   e->on_datagram(ping.data(), ping.size(), node_addr(1), now);
