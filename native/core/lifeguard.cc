@@ -31,11 +31,11 @@ Time Engine::Impl::round_interval() const { return lifeguard ? awareness.scale(h
 // our own network worked meanwhile, so the silence is the member's. "Shortly": one
 // unstretched round interval or ack timeout, and half a heartbeat more, so that the ack to
 // the previous round step's ping is inside although a real timer fires late (the round
-// ping's wait ends with the next step, checked first; a step that ran a millisecond late
-// pushed that ack out of an exact window, and then no first miss ever counted). The window
-// does not stretch with our score: it would reach back to before we lost our network. A
-// stretched member waits longer for each ack, so its own round pings still fall inside the
-// wait.
+// ping's wait ends with the next step, which checks it first: with an exact window, a
+// step a millisecond late finds that ack just outside and charges the member's miss to
+// us). The window does not stretch with our score: it would reach back to before we lost
+// our network. A stretched member waits longer for each ack, so its own round pings still
+// fall inside the wait.
 bool Engine::Impl::miss_counts(Time sent) {
   if (!lifeguard) return true;
   if (last_ack_at >= sent - std::max(ack_timeout, heartbeat) - heartbeat / 2) return true;
