@@ -342,6 +342,16 @@ export class Simulation {
     this.#native.setDelay(i, micros(fixed, 'setDelay: fixed'), micros(jitter, 'setDelay: jitter'));
   }
 
+  /**
+   * How late, in seconds, every node's timers fire after their deadline: fixed + uniform
+   * random in [0, jitter] (default 0: exactly on time). A real event loop's timers fire a
+   * millisecond or so late; rules that compare times across a timer (Lifeguard's "did
+   * anyone answer us lately") must hold then too.
+   */
+  setTimerLateness(fixed: number, jitter = 0): void {
+    this.#native.setTimerLateness(micros(fixed, 'setTimerLateness: fixed'), micros(jitter, 'setTimerLateness: jitter'));
+  }
+
   /** Freezes node i's I/O (timers still run): packets to and from it are held until unblock. */
   block(i: number): void {
     this.#native.block(this.#node(i));

@@ -5,7 +5,7 @@
 import { describe, expect } from 'vitest';
 import { Simulation } from '../src/sim';
 import { crashes, flapping, massFailure, meshed, slow } from '../bench/lib/lifeguard-scenarios.mjs';
-import { simTest, swimError } from './sim-helpers';
+import { interconnectAll, simTest, swimError } from './sim-helpers';
 
 describe('sim: lifeguard', () => {
   simTest('flapping members: plain SWIM kills healthy members, lifeguard does not', (_make, seed) => {
@@ -68,6 +68,32 @@ describe('sim: lifeguard', () => {
     expect(on.allDead).toBeGreaterThan(0);
     expect(on.allDead).toBeLessThan(20);
     expect(on.falseDead).toBe(0);
+  });
+
+  simTest('timers that fire late: a crash is detected as with exact timers, no miss is charged to an observer', (make) => {
+    const n = 20;
+    const victim = 10;
+    const observers = Array.from({ length: n }, (_, k) => k + 1).filter((i) => i !== victim);
+    const selfCharged = (sim: Simulation): number =>
+      observers.reduce((a, i) => a + sim.nodeStats(i).engine.ackTimeoutsSelf, 0);
+    // As on a real event loop: every timer 1-2 ms after its deadline, answers within 0.3 ms.
+    const sim = make({ nodes: n, heartbeatRate: 0.5, ackTimeout: 0.5 });
+    sim.setDelay(0.0001, 0.0002);
+    sim.setTimerLateness(0.001, 0.001);
+    interconnectAll(sim);
+    expect(sim.runUntil({ fullmesh: true }, 10)).toBeGreaterThanOrEqual(0);
+    sim.run(5);
+    const before = selfCharged(sim);
+    sim.kill(victim);
+    // Exact timers, seeds 1-8: suspected 1.5-2.0 s after the kill, dead everywhere at 4-5 s.
+    const suspected = sim.runUntil({ member: victim, status: 'suspected', anywhere: true }, 5);
+    expect(suspected).toBeGreaterThanOrEqual(0);
+    expect(suspected).toBeLessThan(3);
+    const dead = sim.runUntil({ member: victim, status: 'dead', everywhere: true }, 20);
+    expect(dead).toBeGreaterThanOrEqual(0);
+    expect(suspected + dead).toBeLessThan(8);
+    expect(selfCharged(sim) - before).toBe(0);
+    expect(swimError(() => sim.setTimerLateness(-1)).code).toBe('ERR_SWIM_INVALID_ARG');
   });
 
   simTest('the option: a boolean, per node at run time too', (make) => {

@@ -69,6 +69,7 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
             InstanceMethod<&SimulationWrap::Events>("events"),
             InstanceMethod<&SimulationWrap::SetDrop>("setDrop"),
             InstanceMethod<&SimulationWrap::SetDelay>("setDelay"),
+            InstanceMethod<&SimulationWrap::SetTimerLateness>("setTimerLateness"),
             InstanceMethod<&SimulationWrap::Block>("block"),
             InstanceMethod<&SimulationWrap::Unblock>("unblock"),
             InstanceMethod<&SimulationWrap::Cut>("cut"),
@@ -299,6 +300,24 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
       return env.Undefined();
     }
     sim_->set_delay(i, static_cast<swim::Time>(fixed), static_cast<swim::Time>(jitter));
+    return env.Undefined();
+  }
+
+  // setTimerLateness(fixedUs, jitterUs)
+  Napi::Value SetTimerLateness(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!ready(info)) return env.Undefined();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+      Napi::TypeError::New(env, "setTimerLateness(fixedUs, jitterUs)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    double fixed = info[0].As<Napi::Number>().DoubleValue();
+    double jitter = info[1].As<Napi::Number>().DoubleValue();
+    if (!(fixed >= 0) || !(jitter >= 0) || fixed > 1e15 || jitter > 1e15) {
+      Napi::RangeError::New(env, "timer lateness must be >= 0").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    sim_->set_timer_lateness(static_cast<swim::Time>(fixed), static_cast<swim::Time>(jitter));
     return env.Undefined();
   }
 

@@ -146,7 +146,10 @@ void Simulation::schedule_timer(uint32_t i) {
   if (at == n.timer_at) return;
   n.timer_at = at;
   n.timer_seq = ++seq_;  // older queue entries of this node become stale
-  if (at != kNever) queue_.push(Event{at, n.timer_seq, i, kTimer});
+  if (at == kNever) return;
+  Time late = late_;
+  if (late_jitter_ > 0) late += static_cast<Time>(net_rng_.next() % uint64_t(late_jitter_ + 1));
+  queue_.push(Event{at + late, n.timer_seq, i, kTimer});
 }
 
 Simulation::Result Simulation::finish(uint32_t i, CommandError e) {
@@ -347,6 +350,11 @@ void Simulation::set_delay(uint32_t i, Time fixed, Time jitter) {
   n.has_delay = true;
   n.delay = fixed;
   n.jitter = jitter;
+}
+
+void Simulation::set_timer_lateness(Time fixed, Time jitter) {
+  late_ = fixed < 0 ? 0 : fixed;
+  late_jitter_ = jitter < 0 ? 0 : jitter;
 }
 
 void Simulation::block(uint32_t i) {

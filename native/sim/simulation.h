@@ -155,6 +155,9 @@ class Simulation {
   void set_drop(uint32_t i, double rate, Direction dir);  // rate in [0, 1]
   // Delay of datagrams sent by node i (0: the default for all nodes) = fixed + U[0, jitter].
   void set_delay(uint32_t i, Time fixed, Time jitter);
+  // How late every node's timers fire after their deadline = fixed + U[0, jitter] (default
+  // 0: exactly on time). A real event loop's timers fire a millisecond or so late.
+  void set_timer_lateness(Time fixed, Time jitter);
   void block(uint32_t i);
   void unblock(uint32_t i);
   void cut(uint32_t i, uint32_t j);
@@ -249,6 +252,7 @@ class Simulation {
   uint64_t seq_ = 0;
   bool keep_events_ = true;
   Time delay_ = 0, jitter_ = 0;
+  Time late_ = 0, late_jitter_ = 0;
   std::string error_;
   std::vector<Node> nodes_;  // [0] unused
   uint32_t running_count_ = 0;  // nodes with running set
