@@ -124,6 +124,20 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
     return false;
   }
 
+  // Arguments k and k+1 (numbers, checked by the caller): a fixed time and a jitter in
+  // microseconds, each in [0, 1e15]; a RangeError with `what` otherwise.
+  bool micros_pair(const Napi::CallbackInfo& info, size_t k, const char* what, swim::Time* fixed, swim::Time* jitter) {
+    double f = info[k].As<Napi::Number>().DoubleValue();
+    double j = info[k + 1].As<Napi::Number>().DoubleValue();
+    if (!(f >= 0) || !(j >= 0) || f > 1e15 || j > 1e15) {
+      Napi::RangeError::New(info.Env(), what).ThrowAsJavaScriptException();
+      return false;
+    }
+    *fixed = static_cast<swim::Time>(f);
+    *jitter = static_cast<swim::Time>(j);
+    return true;
+  }
+
   bool ready(const Napi::CallbackInfo& info) {
     if (sim_) return true;
     Napi::Error::New(info.Env(), "Simulation was not constructed").ThrowAsJavaScriptException();
@@ -293,13 +307,8 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
       return env.Undefined();
     }
     if (info[0].As<Napi::Number>().DoubleValue() != 0 && !node_arg(info, 0, &i)) return env.Undefined();
-    double fixed = info[1].As<Napi::Number>().DoubleValue();
-    double jitter = info[2].As<Napi::Number>().DoubleValue();
-    if (!(fixed >= 0) || !(jitter >= 0) || fixed > 1e15 || jitter > 1e15) {
-      Napi::RangeError::New(env, "delay must be >= 0").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    sim_->set_delay(i, static_cast<swim::Time>(fixed), static_cast<swim::Time>(jitter));
+    swim::Time fixed, jitter;
+    if (micros_pair(info, 1, "delay must be >= 0", &fixed, &jitter)) sim_->set_delay(i, fixed, jitter);
     return env.Undefined();
   }
 
@@ -311,13 +320,8 @@ class SimulationWrap : public Napi::ObjectWrap<SimulationWrap> {
       Napi::TypeError::New(env, "setTimerLateness(fixedUs, jitterUs)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    double fixed = info[0].As<Napi::Number>().DoubleValue();
-    double jitter = info[1].As<Napi::Number>().DoubleValue();
-    if (!(fixed >= 0) || !(jitter >= 0) || fixed > 1e15 || jitter > 1e15) {
-      Napi::RangeError::New(env, "timer lateness must be >= 0").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    sim_->set_timer_lateness(static_cast<swim::Time>(fixed), static_cast<swim::Time>(jitter));
+    swim::Time fixed, jitter;
+    if (micros_pair(info, 0, "timer lateness must be >= 0", &fixed, &jitter)) sim_->set_timer_lateness(fixed, jitter);
     return env.Undefined();
   }
 

@@ -105,8 +105,8 @@ struct Engine::Impl {
   Time last_conflict_at = 0;
 
   // Anti-entropy (messages.cc): the members whose record changed last, newest first, sent
-  // in turn one per packet; the dose of a packet while our view is settled; and when
-  // a member last joined, left or came back to our view (unsettled()).
+  // in turn one per packet; the dose of a packet while our view is settled; and when a
+  // member last joined, came back to, died in or left our view (unsettled()).
   static constexpr uint32_t kRecent = 4;
   static constexpr uint32_t kQuietDoseMin = 2;
   uint32_t recent[kRecent] = {};

@@ -93,6 +93,10 @@ void Simulation::make_engine(uint32_t i) {
   n.engine.reset(new Engine(engine_seed(i, n.restarts)));
 }
 
+Time Simulation::draw_jitter(Time jitter) {
+  return jitter > 0 ? static_cast<Time>(net_rng_.next() % uint64_t(jitter + 1)) : 0;
+}
+
 double Simulation::uniform() { return double(net_rng_.next() >> 11) * (1.0 / 9007199254740992.0); }
 
 NodeStats Simulation::total_stats() const {
@@ -147,9 +151,7 @@ void Simulation::schedule_timer(uint32_t i) {
   n.timer_at = at;
   n.timer_seq = ++seq_;  // older queue entries of this node become stale
   if (at == kNever) return;
-  Time late = late_;
-  if (late_jitter_ > 0) late += static_cast<Time>(net_rng_.next() % uint64_t(late_jitter_ + 1));
-  queue_.push(Event{at + late, n.timer_seq, i, kTimer});
+  queue_.push(Event{at + late_ + draw_jitter(late_jitter_), n.timer_seq, i, kTimer});
 }
 
 Simulation::Result Simulation::finish(uint32_t i, CommandError e) {
@@ -476,7 +478,7 @@ void Simulation::transmit(uint32_t slot) {
   }
   Time delay = src.has_delay ? src.delay : delay_;
   Time jitter = src.has_delay ? src.jitter : jitter_;
-  if (jitter > 0) delay += static_cast<Time>(net_rng_.next() % uint64_t(jitter + 1));
+  delay += draw_jitter(jitter);
   queue_.push(Event{now_ + delay, ++seq_, 0, slot});
 }
 

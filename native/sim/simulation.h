@@ -243,6 +243,7 @@ class Simulation {
   void rebind(uint32_t i, Addr old_addr);
   bool is_cut(uint32_t i, uint32_t j) const;
   double uniform();
+  Time draw_jitter(Time jitter);  // U[0, jitter]; draws nothing when jitter is 0
   static uint64_t link_key(uint32_t i, uint32_t j);
   static uint64_t addr_key(Addr a) { return (uint64_t(a.ip) << 16) | a.port; }
 
